@@ -1,0 +1,6 @@
+//! The store conformance suite: every test runs on SQLite and on PostgreSQL.
+
+mod admin;
+mod indicators;
+mod relations;
+mod support;
