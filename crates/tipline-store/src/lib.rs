@@ -13,7 +13,7 @@
 
 mod admin;
 mod associations;
-mod audit;
+pub mod audit;
 mod error;
 mod events;
 pub mod groups;

@@ -1,0 +1,8 @@
+//! API tests: the real server on a random port, a fresh database per test, HTTP on the wire.
+
+mod api;
+mod auth;
+mod bad_input;
+mod support;
+mod tour;
+mod visibility;
