@@ -116,7 +116,8 @@ impl Store {
     pub async fn org_principal(&self, org: &str, role: Role) -> StoreResult<Principal> {
         let mut sql = Sql::new("SELECT id, kind FROM organizations WHERE id = ");
         sql.bind(org.to_string()).push(" OR lower(name) = lower(").bind(org.to_string()).push(")");
-        let row: Option<(String, String)> = sql.fetch_optional(self.pool()).await?;
+        let row: Option<(String, String)> =
+            sql.fetch_optional(&mut *self.pool().acquire().await?).await?;
         let (id, kind) =
             row.ok_or_else(|| StoreError::NotFound { what: "organization", id: org.to_string() })?;
         Ok(Principal { user_id: None, org_id: uuid(&id)?, org_kind: parse(&kind)?, role })
@@ -227,7 +228,7 @@ async fn insert_user(
 ) -> StoreResult<User> {
     let mut sql = Sql::new("SELECT id FROM users WHERE email = ");
     sql.bind(email.to_string());
-    if sql.fetch_optional::<(String,), _>(&mut *conn).await?.is_some() {
+    if sql.fetch_optional::<(String,)>(&mut *conn).await?.is_some() {
         return Err(StoreError::Conflict(format!("a user with email `{email}` already exists")));
     }
     let user = User {
@@ -285,7 +286,7 @@ impl Viewer<'_> {
                     .push(", ")
                     .bind(id.to_string())
                     .push(") ON CONFLICT DO NOTHING");
-                sql.execute(&mut *tx.tx).await?;
+                sql.execute(&mut tx.tx).await?;
             }
         }
         audit::record(
@@ -335,7 +336,7 @@ impl Viewer<'_> {
             .bind(micros(now()))
             .push(" WHERE id = ")
             .bind(id.to_string());
-        sql.execute(&mut *tx.tx).await?;
+        sql.execute(&mut tx.tx).await?;
         write_org_lists(&mut tx.tx, id, &input.contacts, &input.constituency).await?;
         audit::record(
             &mut tx.tx,
@@ -387,7 +388,7 @@ impl Viewer<'_> {
             sql.push(" WHERE o.id = ").bind(id.to_string());
         }
         sql.push(" ORDER BY o.kind, lower(o.name)");
-        let rows: Vec<OrgRow> = sql.fetch_all(&mut *conn).await?;
+        let rows: Vec<OrgRow> = sql.fetch_all(&mut conn).await?;
         let mut orgs = Vec::with_capacity(rows.len());
         let mut position = HashMap::new();
         for (id, name, kind, sector, country, description, created_at, updated_at) in rows {
@@ -415,7 +416,7 @@ impl Viewer<'_> {
         let mut sql = Sql::new("SELECT org_id, role, email FROM org_contacts");
         filter(&mut sql);
         sql.push(" ORDER BY role, email");
-        for (org, role, email) in sql.fetch_all::<(String, String, String), _>(&mut *conn).await? {
+        for (org, role, email) in sql.fetch_all::<(String, String, String)>(&mut conn).await? {
             if let Some(&i) = position.get(&uuid(&org)?) {
                 orgs[i].contacts.push(Contact { role: parse(&role)?, email });
             }
@@ -423,7 +424,7 @@ impl Viewer<'_> {
         let mut sql = Sql::new("SELECT org_id, kind, value FROM org_constituency");
         filter(&mut sql);
         sql.push(" ORDER BY kind, value");
-        for (org, kind, value) in sql.fetch_all::<(String, String, String), _>(&mut *conn).await? {
+        for (org, kind, value) in sql.fetch_all::<(String, String, String)>(&mut conn).await? {
             if let Some(&i) = position.get(&uuid(&org)?) {
                 orgs[i].constituency.push(ConstituencyEntry { kind: Some(parse(&kind)?), value });
             }
@@ -431,7 +432,7 @@ impl Viewer<'_> {
         let mut sql = Sql::new("SELECT org_id, source_id, '' FROM source_subscriptions");
         filter(&mut sql);
         sql.push(" ORDER BY source_id");
-        for (org, source, _) in sql.fetch_all::<(String, String, String), _>(&mut *conn).await? {
+        for (org, source, _) in sql.fetch_all::<(String, String, String)>(&mut conn).await? {
             if let Some(&i) = position.get(&uuid(&org)?) {
                 orgs[i].subscriptions.push(uuid(&source)?);
             }
@@ -459,7 +460,7 @@ impl Viewer<'_> {
             .push(", ")
             .bind(source_id.to_string())
             .push(") ON CONFLICT DO NOTHING");
-        sql.execute(&mut *tx.tx).await?;
+        sql.execute(&mut tx.tx).await?;
         audit::record(
             &mut tx.tx,
             &self.principal,
@@ -479,7 +480,7 @@ impl Viewer<'_> {
         let mut tx = self.store.write().await?;
         let mut sql = Sql::new("DELETE FROM source_subscriptions WHERE org_id = ");
         sql.bind(org_id.to_string()).push(" AND source_id = ").bind(source_id.to_string());
-        sql.execute(&mut *tx.tx).await?;
+        sql.execute(&mut tx.tx).await?;
         audit::record(
             &mut tx.tx,
             &self.principal,
@@ -512,7 +513,7 @@ impl Viewer<'_> {
             .push(", ")
             .bind(at)
             .push(")");
-        sql.execute(&mut *tx.tx).await?;
+        sql.execute(&mut tx.tx).await?;
         for (i, member) in input.members.iter().enumerate() {
             add_member(&mut tx.tx, id, *member, at).await.map_err(|e| match e {
                 StoreError::Invalid(errs) => StoreError::Invalid(
@@ -573,12 +574,12 @@ impl Viewer<'_> {
                 .push(")");
         }
         sql.push(" ORDER BY lower(c.name)");
-        let rows: Vec<(String, String, Option<String>, i64)> = sql.fetch_all(&mut *conn).await?;
+        let rows: Vec<(String, String, Option<String>, i64)> = sql.fetch_all(&mut conn).await?;
         let mut communities = Vec::with_capacity(rows.len());
         for (id, name, description, created_at) in rows {
             let mut sql = Sql::new("SELECT org_id FROM community_members WHERE community_id = ");
             sql.bind(id.clone()).push(" ORDER BY org_id");
-            let members: Vec<(String,)> = sql.fetch_all(&mut *conn).await?;
+            let members: Vec<(String,)> = sql.fetch_all(&mut conn).await?;
             communities.push(Community {
                 id: uuid(&id)?,
                 name,
@@ -620,7 +621,7 @@ impl Viewer<'_> {
         let mut tx = self.store.write().await?;
         let mut sql = Sql::new("DELETE FROM community_members WHERE community_id = ");
         sql.bind(community.to_string()).push(" AND org_id = ").bind(org.to_string());
-        sql.execute(&mut *tx.tx).await?;
+        sql.execute(&mut tx.tx).await?;
         audit::record(
             &mut tx.tx,
             &self.principal,
@@ -652,7 +653,7 @@ impl Viewer<'_> {
         let mut tx = self.store.write().await?;
         let mut sql = Sql::new("SELECT id FROM organizations WHERE id = ");
         sql.bind(org_id.to_string());
-        if sql.fetch_optional::<(String,), _>(&mut *tx.tx).await?.is_none() {
+        if sql.fetch_optional::<(String,)>(&mut tx.tx).await?.is_none() {
             return Err(StoreError::invalid(
                 "org_id",
                 format!("organization {org_id} does not exist"),
@@ -692,7 +693,7 @@ impl Viewer<'_> {
                 .bind(self.principal.user_id.map(|u| u.to_string()).unwrap_or_default());
         }
         sql.push(" ORDER BY u.email");
-        let rows: Vec<UserRow> = sql.fetch_all(self.store.pool()).await?;
+        let rows: Vec<UserRow> = sql.fetch_all(&mut *self.store.pool().acquire().await?).await?;
         rows.into_iter().map(user_from_row).collect()
     }
 
@@ -736,7 +737,7 @@ async fn add_member(
 ) -> StoreResult<()> {
     let mut sql = Sql::new("SELECT id FROM organizations WHERE id = ");
     sql.bind(org.to_string());
-    if sql.fetch_optional::<(String,), _>(&mut *conn).await?.is_none() {
+    if sql.fetch_optional::<(String,)>(&mut *conn).await?.is_none() {
         return Err(StoreError::invalid("org_id", format!("organization {org} does not exist")));
     }
     let mut sql =

@@ -48,7 +48,7 @@ impl Viewer<'_> {
             .bind(relationship.as_str().to_string())
             .push(" AND target_id = ")
             .bind(input.target_id.to_string());
-        if let Some((existing,)) = sql.fetch_optional::<(String,), _>(&mut *conn).await? {
+        if let Some((existing,)) = sql.fetch_optional::<(String,)>(&mut *conn).await? {
             return Err(StoreError::Conflict(format!(
                 "this association already exists ({existing})"
             )));
@@ -125,7 +125,7 @@ impl Viewer<'_> {
                 .bind(id.to_string())
                 .push(" AND ")
                 .push(&visible("x"));
-            if sql.fetch_optional::<(String,), _>(&mut *conn).await?.is_some() {
+            if sql.fetch_optional::<(String,)>(&mut *conn).await?.is_some() {
                 return Ok(Some(object_type));
             }
         }
@@ -142,7 +142,7 @@ impl Viewer<'_> {
             .push(" AND ")
             .push(&association_visible("a"));
         let mut conn = self.store.pool().acquire().await?;
-        let rows: Vec<AssociationRow> = sql.fetch_all(&mut *conn).await?;
+        let rows: Vec<AssociationRow> = sql.fetch_all(&mut conn).await?;
         self.finish_associations(&mut conn, rows)
             .await?
             .pop()
@@ -226,7 +226,7 @@ impl Viewer<'_> {
             .push(") AND ")
             .push(&visible("i"))
             .push(" ORDER BY i.id");
-        let indicator_rows: Vec<IndicatorRow> = sql.fetch_all(&mut *conn).await?;
+        let indicator_rows: Vec<IndicatorRow> = sql.fetch_all(&mut conn).await?;
         let mut sql = Sql::for_reader(&self.org());
         sql.push("SELECT ")
             .push(GROUP_COLUMNS)
@@ -235,7 +235,7 @@ impl Viewer<'_> {
             .push(") AND ")
             .push(&visible("g"))
             .push(" ORDER BY g.id");
-        let group_rows: Vec<GroupRow> = sql.fetch_all(&mut *conn).await?;
+        let group_rows: Vec<GroupRow> = sql.fetch_all(&mut conn).await?;
         Ok(Neighbourhood {
             root,
             indicators: self.finish_indicators(&mut conn, indicator_rows).await?,

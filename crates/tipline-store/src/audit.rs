@@ -80,7 +80,7 @@ impl Viewer<'_> {
         sql.push(" ORDER BY at DESC, id DESC LIMIT ").bind(limit);
         type Row =
             (String, i64, Option<String>, Option<String>, String, String, Option<String>, String);
-        let rows: Vec<Row> = sql.fetch_all(self.store.pool()).await?;
+        let rows: Vec<Row> = sql.fetch_all(&mut *self.store.pool().acquire().await?).await?;
         rows.into_iter()
             .map(|(id, at, user, org, action, object_type, object_id, detail)| {
                 Ok(AuditEntry {

@@ -91,7 +91,7 @@ impl Store {
         );
         sql.bind(after_seq).push(" ORDER BY seq LIMIT ").bind(limit);
         type Row = (i64, String, String, Option<String>, Option<String>, String, i64);
-        let rows: Vec<Row> = sql.fetch_all(self.pool()).await?;
+        let rows: Vec<Row> = sql.fetch_all(&mut *self.pool().acquire().await?).await?;
         rows.into_iter()
             .map(|(seq, id, kind, object_id, org_id, payload, created_at)| {
                 Ok(Event {

@@ -55,7 +55,7 @@ impl Viewer<'_> {
             .push(" AND lower(name) = lower(")
             .bind(input.name.clone())
             .push(")");
-        if let Some((existing,)) = sql.fetch_optional::<(String,), _>(&mut *conn).await? {
+        if let Some((existing,)) = sql.fetch_optional::<(String,)>(&mut *conn).await? {
             return Err(StoreError::Conflict(format!(
                 "this owner already has a {kind} named `{}` ({existing})",
                 input.name
@@ -142,7 +142,7 @@ impl Viewer<'_> {
             .push(" AND ")
             .push(&visible("g"));
         let mut conn = self.store.pool().acquire().await?;
-        let row: Option<GroupRow> = sql.fetch_optional(&mut *conn).await?;
+        let row: Option<GroupRow> = sql.fetch_optional(&mut conn).await?;
         let row = row.ok_or_else(|| StoreError::NotFound { what: "group", id: id.to_string() })?;
         Ok(self.finish_groups(&mut conn, vec![row]).await?.remove(0))
     }
@@ -193,7 +193,7 @@ impl Viewer<'_> {
         }
         sql.push(" ORDER BY g.updated_at, g.id LIMIT ").bind(limit + 1);
         let mut conn = self.store.pool().acquire().await?;
-        let mut rows: Vec<GroupRow> = sql.fetch_all(&mut *conn).await?;
+        let mut rows: Vec<GroupRow> = sql.fetch_all(&mut conn).await?;
         let next_cursor = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
             rows.last().map(|r| encode_cursor(r.updated_at, &r.id))

@@ -392,7 +392,7 @@ impl Viewer<'_> {
             .push(" AND ")
             .push(&visible("i"));
         let mut conn = self.store.pool().acquire().await?;
-        let row: Option<IndicatorRow> = sql.fetch_optional(&mut *conn).await?;
+        let row: Option<IndicatorRow> = sql.fetch_optional(&mut conn).await?;
         let row =
             row.ok_or_else(|| StoreError::NotFound { what: "indicator", id: id.to_string() })?;
         let mut items = self.finish_indicators(&mut conn, vec![row]).await?;
@@ -447,7 +447,7 @@ impl Viewer<'_> {
         }
         sql.push(" ORDER BY i.updated_at, i.id LIMIT ").bind(limit + 1);
         let mut conn = self.store.pool().acquire().await?;
-        let mut rows: Vec<IndicatorRow> = sql.fetch_all(&mut *conn).await?;
+        let mut rows: Vec<IndicatorRow> = sql.fetch_all(&mut conn).await?;
         let next_cursor = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
             rows.last().map(|r| encode_cursor(r.updated_at, &r.id))
@@ -482,7 +482,7 @@ impl Viewer<'_> {
         .push(&visible("i"))
         .push(" ORDER BY i.last_seen DESC, o.name");
         type HolderRow = (String, String, String, String, i64, String, String, i64);
-        let rows: Vec<HolderRow> = sql.fetch_all(self.store.pool()).await?;
+        let rows: Vec<HolderRow> = sql.fetch_all(&mut *self.store.pool().acquire().await?).await?;
         rows.into_iter()
             .map(|(id, owner, name, kind, confidence, tlp, status, last_seen)| {
                 Ok(Holder {

@@ -144,10 +144,25 @@ impl Store {
                         "PRAGMA journal_mode = WAL".to_string(),
                         "PRAGMA synchronous = NORMAL".to_string(),
                         "PRAGMA foreign_keys = ON".to_string(),
+                        // 64 MiB of page cache per connection: a bulk upsert of 10,000
+                        // indicators otherwise spills pages to disk mid-transaction.
+                        "PRAGMA cache_size = -65536".to_string(),
+                        "PRAGMA temp_store = MEMORY".to_string(),
                         format!("PRAGMA busy_timeout = {busy_ms}"),
                     ] {
                         conn.execute(sqlx::AssertSqlSafe(pragma)).await?;
                     }
+                    Ok(())
+                })
+            });
+        }
+        if backend == Backend::Postgres {
+            pool_options = pool_options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // Plan every execution with its parameters. sqlx prepares statements, and
+                    // PostgreSQL otherwise switches to a generic plan after five runs; one made
+                    // while a table was nearly empty (a seq scan) then stays as it grows.
+                    conn.execute("SET plan_cache_mode = force_custom_plan").await?;
                     Ok(())
                 })
             });

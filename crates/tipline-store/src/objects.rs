@@ -43,7 +43,7 @@ impl Extras {
                 "SELECT object_id, tag AS a, '' AS b FROM object_tags WHERE object_id IN (",
             );
             sql.bind_list(keys.clone()).push(") ORDER BY object_id, tag");
-            for pair in sql.fetch_all::<Pair, _>(&mut *conn).await? {
+            for pair in sql.fetch_all::<Pair>(&mut *conn).await? {
                 extras.tags.entry(uuid(&pair.object_id)?).or_default().push(pair.a);
             }
             if with_attributes {
@@ -51,7 +51,7 @@ impl Extras {
                     "SELECT object_id, key AS a, value AS b FROM object_attributes WHERE object_id IN (",
                 );
                 sql.bind_list(keys).push(")");
-                for pair in sql.fetch_all::<Pair, _>(&mut *conn).await? {
+                for pair in sql.fetch_all::<Pair>(&mut *conn).await? {
                     extras
                         .attributes
                         .entry(uuid(&pair.object_id)?)
@@ -72,7 +72,7 @@ impl Extras {
             for id in chunk {
                 extras.sharing.insert(*id, Sharing::default());
             }
-            for pair in sql.fetch_all::<Pair, _>(&mut *conn).await? {
+            for pair in sql.fetch_all::<Pair>(&mut *conn).await? {
                 let entry = extras.sharing.entry(uuid(&pair.object_id)?).or_default();
                 let target = uuid(&pair.a)?;
                 if pair.b == "s" {

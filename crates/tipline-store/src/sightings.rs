@@ -27,7 +27,7 @@ impl Viewer<'_> {
             .bind(input.indicator_id.to_string())
             .push(" AND ")
             .push(&visible("i"));
-        if sql.fetch_optional::<(String,), _>(&mut *conn).await?.is_none() {
+        if sql.fetch_optional::<(String,)>(&mut *conn).await?.is_none() {
             return Err(StoreError::invalid(
                 "indicator_id",
                 format!("no indicator {} visible to you", input.indicator_id),
@@ -95,7 +95,8 @@ impl Viewer<'_> {
             .bind(id.to_string())
             .push(" AND ")
             .push(&sighting_visible("s"));
-        let row: Option<SightingRow> = sql.fetch_optional(self.store.pool()).await?;
+        let row: Option<SightingRow> =
+            sql.fetch_optional(&mut *self.store.pool().acquire().await?).await?;
         row.ok_or_else(|| StoreError::NotFound { what: "sighting", id: id.to_string() })?
             .into_model()
     }
@@ -116,7 +117,8 @@ impl Viewer<'_> {
             sql.push(" AND s.indicator_id = ").bind(indicator.to_string());
         }
         sql.push(" ORDER BY s.seen_at DESC, s.id DESC LIMIT ").bind(limit);
-        let rows: Vec<SightingRow> = sql.fetch_all(self.store.pool()).await?;
+        let rows: Vec<SightingRow> =
+            sql.fetch_all(&mut *self.store.pool().acquire().await?).await?;
         rows.into_iter().map(SightingRow::into_model).collect()
     }
 }

@@ -1,31 +1,66 @@
-//! A small SQL text builder that numbers `$n` placeholders as values are bound, so dynamic
-//! queries (filters, multi-row inserts) stay parameterized on both backends.
+//! A small SQL builder: text with numbered `$n` placeholders plus the values bound to them.
+//!
+//! Queries are written once, PostgreSQL style (`$1` may appear several times, e.g. the
+//! reader's organization in visibility fragments). At execution the text is adapted to the
+//! connection: PostgreSQL takes it as is; for SQLite every `$n` becomes an anonymous `?`
+//! with its value bound again at each occurrence, because SQLite resolves named and
+//! numbered parameters with linear scans (quadratic in the number of placeholders of a
+//! multi-row insert), while anonymous ones cost nothing.
 
 use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::{Any, Arguments, Encode, FromRow, Type};
+use sqlx::{AnyConnection, Arguments, FromRow};
 
 use crate::StoreResult;
 
-/// SQL text plus its bound arguments.
+/// A value bound to a placeholder. Everything tipline stores is text or a 64-bit integer.
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Text(String),
+    Int(i64),
+    NullText,
+    NullInt,
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Self {
+        v.map_or(Value::NullText, Value::Text)
+    }
+}
+
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Value::NullInt, Value::Int)
+    }
+}
+
+/// SQL text plus its bound values.
 pub(crate) struct Sql {
     text: String,
-    args: AnyArguments,
-    count: usize,
+    values: Vec<Value>,
 }
 
 impl Sql {
     /// Start a query from a fixed prefix.
     pub(crate) fn new(text: &str) -> Sql {
-        Sql { text: text.to_string(), args: AnyArguments::default(), count: 0 }
+        Sql { text: text.to_string(), values: Vec::new() }
     }
 
     /// Start a query whose `$1` is the reader's organization id, as the visibility
     /// fragments of [`crate::visibility`] expect.
     pub(crate) fn for_reader(org_id: &str) -> Sql {
-        let mut sql = Sql::new("");
-        sql.count = 1;
-        sql.args.add(org_id.to_string()).expect("text encodes");
-        sql
+        Sql { text: String::new(), values: vec![Value::Text(org_id.to_string())] }
     }
 
     /// Append raw SQL text (never user input).
@@ -35,23 +70,18 @@ impl Sql {
     }
 
     /// Append a placeholder bound to `value`.
-    pub(crate) fn bind<T>(&mut self, value: T) -> &mut Sql
-    where
-        T: for<'q> Encode<'q, Any> + Type<Any> + 'static,
-    {
-        self.count += 1;
-        self.args.add(value).expect("value encodes");
+    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> &mut Sql {
+        self.values.push(value.into());
         self.text.push('$');
-        self.text.push_str(&self.count.to_string());
+        self.text.push_str(&self.values.len().to_string());
         self
     }
 
-    /// Append `$a, $b, ...` bound to each value (at least one value required by SQL).
-    pub(crate) fn bind_list<T, I>(&mut self, values: I) -> &mut Sql
-    where
-        I: IntoIterator<Item = T>,
-        T: for<'q> Encode<'q, Any> + Type<Any> + 'static,
-    {
+    /// Append `$a, $b, ...` bound to each value.
+    pub(crate) fn bind_list<T: Into<Value>>(
+        &mut self,
+        values: impl IntoIterator<Item = T>,
+    ) -> &mut Sql {
         for (i, value) in values.into_iter().enumerate() {
             if i > 0 {
                 self.text.push_str(", ");
@@ -61,40 +91,93 @@ impl Sql {
         self
     }
 
-    fn query(self) -> sqlx::query::Query<'static, Any, AnyArguments> {
-        sqlx::query_with(sqlx::AssertSqlSafe(self.text), self.args)
+    /// The text and arguments for `conn`'s engine.
+    fn prepare(self, conn: &AnyConnection) -> (String, AnyArguments) {
+        let mut args = AnyArguments::default();
+        let add = |args: &mut AnyArguments, value: &Value| {
+            let result = match value {
+                Value::Text(s) => args.add(s.clone()),
+                Value::Int(i) => args.add(*i),
+                Value::NullText => args.add(None::<String>),
+                Value::NullInt => args.add(None::<i64>),
+            };
+            result.expect("text and integers always encode");
+        };
+        if conn.backend_name() != "SQLite" {
+            for value in &self.values {
+                add(&mut args, value);
+            }
+            return (self.text, args);
+        }
+        let bytes = self.text.as_bytes();
+        let mut text = String::with_capacity(self.text.len());
+        let mut start = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                let mut end = i + 1;
+                while end < bytes.len() && bytes[end].is_ascii_digit() {
+                    end += 1;
+                }
+                let n: usize = self.text[i + 1..end].parse().expect("digits");
+                text.push_str(&self.text[start..i]);
+                text.push('?');
+                add(&mut args, &self.values[n - 1]);
+                start = end;
+                i = end;
+            } else {
+                i += 1;
+            }
+        }
+        text.push_str(&self.text[start..]);
+        (text, args)
     }
 
     /// Run and decode every row.
-    pub(crate) async fn fetch_all<'e, T, E>(self, executor: E) -> StoreResult<Vec<T>>
+    pub(crate) async fn fetch_all<T>(self, conn: &mut AnyConnection) -> StoreResult<Vec<T>>
     where
         T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
-        E: sqlx::Executor<'e, Database = Any>,
     {
-        let rows = self.query().fetch_all(executor).await?;
+        let (text, args) = self.prepare(conn);
+        let rows = sqlx::query_with(sqlx::AssertSqlSafe(text), args).fetch_all(conn).await?;
         rows.iter().map(|row| T::from_row(row).map_err(Into::into)).collect()
     }
 
     /// Run and decode at most one row.
-    pub(crate) async fn fetch_optional<'e, T, E>(self, executor: E) -> StoreResult<Option<T>>
+    pub(crate) async fn fetch_optional<T>(self, conn: &mut AnyConnection) -> StoreResult<Option<T>>
     where
         T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
-        E: sqlx::Executor<'e, Database = Any>,
     {
-        match self.query().fetch_optional(executor).await? {
+        let (text, args) = self.prepare(conn);
+        match sqlx::query_with(sqlx::AssertSqlSafe(text), args).fetch_optional(conn).await? {
             Some(row) => Ok(Some(T::from_row(&row)?)),
             None => Ok(None),
         }
     }
 
     /// Run, returning the number of rows affected.
-    pub(crate) async fn execute<'e, E>(self, executor: E) -> StoreResult<u64>
-    where
-        E: sqlx::Executor<'e, Database = Any>,
-    {
-        Ok(self.query().execute(executor).await?.rows_affected())
+    pub(crate) async fn execute(self, conn: &mut AnyConnection) -> StoreResult<u64> {
+        let (text, args) = self.prepare(conn);
+        Ok(sqlx::query_with(sqlx::AssertSqlSafe(text), args).execute(conn).await?.rows_affected())
     }
 }
 
 /// SQLite accepts at most 32,766 bound values per statement; stay well below it.
 pub(crate) const MAX_BINDS: usize = 30_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_in_binding_order() {
+        let mut sql = Sql::for_reader("org");
+        sql.push("SELECT 1 WHERE a = $1 AND b = ")
+            .bind(5i64)
+            .push(" AND c IN (")
+            .bind_list(["x".to_string(), "y".to_string()])
+            .push(")");
+        assert_eq!(sql.text, "SELECT 1 WHERE a = $1 AND b = $2 AND c IN ($3, $4)");
+        assert_eq!(sql.values.len(), 4);
+    }
+}

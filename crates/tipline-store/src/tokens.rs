@@ -127,7 +127,7 @@ impl Store {
             String,
             String,
         );
-        let row: Option<Row> = sql.fetch_optional(self.pool()).await?;
+        let row: Option<Row> = sql.fetch_optional(&mut *self.pool().acquire().await?).await?;
         let Some((
             token_id,
             hash,
@@ -154,7 +154,7 @@ impl Store {
         if last_used_at.is_none_or(|t| at - t > 60_000_000) {
             let mut sql = Sql::new("UPDATE api_tokens SET last_used_at = ");
             sql.bind(at).push(" WHERE id = ").bind(token_id);
-            if let Err(e) = sql.execute(self.pool()).await {
+            if let Err(e) = sql.execute(&mut *self.pool().acquire().await?).await {
                 tracing::debug!(error = %e, "could not record token use");
             }
         }
@@ -212,7 +212,7 @@ impl Viewer<'_> {
                 .bind(self.principal.user_id.map(|u| u.to_string()).unwrap_or_default());
         }
         sql.push(" ORDER BY t.created_at, t.id");
-        let rows: Vec<TokenRow> = sql.fetch_all(self.store.pool()).await?;
+        let rows: Vec<TokenRow> = sql.fetch_all(&mut *self.store.pool().acquire().await?).await?;
         rows.into_iter().map(token_from_row).collect()
     }
 
@@ -226,7 +226,7 @@ impl Viewer<'_> {
         sql.bind(id.to_string());
         type Row =
             (String, String, String, String, i64, Option<i64>, Option<i64>, Option<i64>, String);
-        let row: Option<Row> = sql.fetch_optional(&mut *tx.tx).await?;
+        let row: Option<Row> = sql.fetch_optional(&mut tx.tx).await?;
         let not_found = || StoreError::NotFound { what: "token", id: id.to_string() };
         let row = row.ok_or_else(not_found)?;
         let org_id = uuid(&row.8)?;
@@ -239,7 +239,7 @@ impl Viewer<'_> {
             let at = now();
             let mut sql = Sql::new("UPDATE api_tokens SET revoked_at = ");
             sql.bind(micros(at)).push(" WHERE id = ").bind(id.to_string());
-            sql.execute(&mut *tx.tx).await?;
+            sql.execute(&mut tx.tx).await?;
             token.revoked_at = Some(at);
             audit::record(
                 &mut tx.tx,

@@ -24,6 +24,15 @@ pub enum TestBackend {
     Postgres,
 }
 
+impl std::fmt::Display for TestBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TestBackend::Sqlite => "sqlite",
+            TestBackend::Postgres => "postgres",
+        })
+    }
+}
+
 /// A database that exists for one test.
 pub struct TestDb {
     /// The URL to open it with.
