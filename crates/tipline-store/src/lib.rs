@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
+use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, Transaction};
 pub use tipline_model::Principal;
 use tokio::sync::{Mutex, MutexGuard};
 use uuid::Uuid;
@@ -167,13 +167,21 @@ impl Store {
                 })
             });
         }
-        let pool = pool_options.connect_with(connect_options).await.map_err(|e| {
+        let unavailable = |e: &dyn std::fmt::Display| {
             StoreError::Unavailable(format!(
                 "cannot connect to {} database `{}`: {e}",
                 backend.as_str(),
                 redact_url(&options.url)
             ))
-        })?;
+        };
+        // One direct connection first: the pool retries until its timeout and then reports
+        // only "pool timed out", hiding the cause (refused, bad password, no such file).
+        let probe = tokio::time::timeout(options.acquire_timeout, connect_options.connect())
+            .await
+            .map_err(|_| unavailable(&"timed out"))?
+            .map_err(|e| unavailable(&e))?;
+        let _ = probe.close().await;
+        let pool = pool_options.connect_with(connect_options).await.map_err(|e| unavailable(&e))?;
         let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
         Ok(Store { pool, backend, write_lock })
     }

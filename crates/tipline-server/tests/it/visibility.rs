@@ -407,8 +407,10 @@ async fn check(app: &TestApp, world: &World) -> Result<(), TestCaseError> {
 fn run(backend: TestBackend) {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let cases =
-        std::env::var("TIPLINE_PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(24);
+    let cases = std::env::var("TIPLINE_TEST_PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(24);
     let mut runner =
         TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
     let result = runner.run(&world_spec(), |spec| {

@@ -1,0 +1,69 @@
+//! `tipline serve`: run the HTTP server on the configured store until Ctrl-C or SIGTERM,
+//! then let in-flight requests finish.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tipline_server::{Application, ServerSettings};
+
+use super::Context;
+use crate::cli::ServeArgs;
+use crate::output;
+
+pub async fn run(context: &Context, _args: ServeArgs) -> anyhow::Result<()> {
+    // `--listen` is already folded into the configuration (the flag layer).
+    let server = &context.config.server;
+    let session = context.session().await?;
+    let store = session.store.clone();
+    let settings = ServerSettings {
+        listen: server.listen,
+        max_body_bytes: server.max_body_bytes,
+        request_timeout: Duration::from_secs(server.request_timeout_secs),
+    };
+    let application = Application::build(store.clone(), settings)
+        .await
+        .with_context(|| format!("cannot listen on {}", server.listen))?;
+    let address = application.local_addr();
+    tracing::info!(
+        %address,
+        database = %context.config.database.url,
+        backend = store.backend().as_str(),
+        "tipline starting"
+    );
+    output::lines([format!(
+        "tipline listening on http://{address}  (API /api/v1, OpenAPI /api/v1/openapi.json, health /healthz)"
+    )])?;
+    let result = application.run_until(shutdown_signal()).await.context("server failed");
+    tracing::info!("tipline stopped");
+    session.close().await;
+    result
+}
+
+/// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("interrupted; shutting down"),
+        () = terminate => tracing::info!("terminated; shutting down"),
+    }
+}

@@ -1,0 +1,757 @@
+//! Configuration of the `tipline` binary: where its data lives and the settings read from
+//! one TOML file, `TIPLINE_*` environment variables and command-line flags.
+//!
+//! Layers, later wins: built-in defaults < config file < environment < flags. Loading is
+//! two-phase: figment merges and deserializes the layers (`deny_unknown_fields`
+//! everywhere), then [`Config::validate`] checks values that parse but make no sense. Every
+//! error names the key, where its value came from, and the problem.
+//!
+//! The environment is passed in as an [`Environment`] rather than read here, so tests can
+//! describe one without touching the process's.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
+use serde::{Deserialize, Serialize};
+
+/// Name of the config file inside the data directory.
+pub const CONFIG_FILE_NAME: &str = "tipline.toml";
+/// Name of the SQLite database file inside the data directory.
+pub const DATABASE_FILE_NAME: &str = "tipline.db";
+
+/// Prefix of every environment variable tipline reads.
+const ENV_PREFIX: &str = "TIPLINE_";
+/// `TIPLINE_*` variables that are not config keys (`TIPLINE_TEST_*` is skipped as well).
+const ENV_NOT_KEYS: &[&str] = &["TIPLINE_CONFIG", "TIPLINE_DATA_DIR", "TIPLINE_LOG"];
+/// The config file's sections; `TIPLINE_<SECTION>_<KEY>` sets `<section>.<key>`.
+const SECTIONS: &[&str] = &["database", "server", "log"];
+/// Short environment variable names for common keys: (variable, key).
+const ENV_ALIASES: &[(&str, &str)] = &[("TIPLINE_LISTEN", "server.listen")];
+
+/// The process environment, or a made-up one in tests. Only UTF-8 variables are kept.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    vars: BTreeMap<String, String>,
+}
+
+impl Environment {
+    /// The current process's environment.
+    pub fn from_process() -> Environment {
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        Environment { vars }
+    }
+
+    /// An environment holding exactly `pairs`.
+    #[cfg(test)]
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Environment {
+        Environment { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+    }
+
+    /// The value of `name`, unless unset or empty (an empty variable counts as unset).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    fn tipline_vars(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.vars
+            .iter()
+            .filter(|(k, v)| k.starts_with(ENV_PREFIX) && !v.is_empty())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// Where tipline keeps its files, and how each location was chosen.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// The data directory (absolute).
+    pub data_dir: PathBuf,
+    /// The config file (absolute); it need not exist.
+    pub config_file: PathBuf,
+    /// What named the config file (`--config`, `TIPLINE_CONFIG`), if not the default location.
+    pub config_file_from: Option<&'static str>,
+}
+
+impl Paths {
+    /// Resolve the data directory and config file: `--data-dir`, else `TIPLINE_DATA_DIR`,
+    /// else `$XDG_DATA_HOME/tipline`, else `$HOME/.local/share/tipline`, else
+    /// `./tipline-data`; `--config`, else `TIPLINE_CONFIG`, else `<data dir>/tipline.toml`.
+    pub fn resolve(
+        data_dir_flag: Option<&Path>,
+        config_flag: Option<&Path>,
+        env: &Environment,
+    ) -> anyhow::Result<Paths> {
+        let data_dir = match data_dir_flag {
+            Some(dir) => dir.to_path_buf(),
+            None => default_data_dir(env),
+        };
+        let data_dir = absolute(&data_dir)?;
+        let (config_file, config_file_from) = match (config_flag, env.get("TIPLINE_CONFIG")) {
+            (Some(path), _) => (absolute(path)?, Some("--config")),
+            (None, Some(path)) => (absolute(Path::new(path))?, Some("TIPLINE_CONFIG")),
+            (None, None) => (data_dir.join(CONFIG_FILE_NAME), None),
+        };
+        Ok(Paths { data_dir, config_file, config_file_from })
+    }
+
+    /// The SQLite database file used when no database URL is configured.
+    pub fn database_file(&self) -> PathBuf {
+        self.data_dir.join(DATABASE_FILE_NAME)
+    }
+}
+
+fn default_data_dir(env: &Environment) -> PathBuf {
+    if let Some(dir) = env.get("TIPLINE_DATA_DIR") {
+        return PathBuf::from(dir);
+    }
+    // The XDG base directory spec says relative values are invalid and must be ignored.
+    if let Some(xdg) = env.get("XDG_DATA_HOME").map(Path::new).filter(|p| p.is_absolute()) {
+        return xdg.join("tipline");
+    }
+    if let Some(home) = env.get("HOME") {
+        return Path::new(home).join(".local/share/tipline");
+    }
+    PathBuf::from("tipline-data")
+}
+
+fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
+    std::path::absolute(path).with_context(|| format!("cannot resolve path {}", path.display()))
+}
+
+/// The complete configuration, as in `tipline.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where data is stored.
+    pub database: DatabaseConfig,
+    /// The HTTP server of `tipline serve`.
+    pub server: ServerConfig,
+    /// Diagnostic logging.
+    pub log: LogConfig,
+}
+
+/// `[database]`: where data is stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://<path>?mode=rwc` (default: `tipline.db` in the data directory) or
+    /// `postgres://user:password@host/db`.
+    pub url: DatabaseUrl,
+    /// Largest number of open connections.
+    pub max_connections: u32,
+}
+
+/// `[server]`: the HTTP server of `tipline serve`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest time a request may take, in seconds.
+    pub request_timeout_secs: u64,
+}
+
+/// `[log]`: diagnostic logging to standard error.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter such as `info` or `tipline_server=debug,info`; `TIPLINE_LOG`
+    /// overrides it. Unset: `info` for `serve`, `warn` for other commands.
+    #[serde(default)]
+    pub level: Option<String>,
+    /// `text` for people, `json` for log collectors.
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl LogFormat {
+    fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
+/// A database URL. It may hold a password, so it prints redacted; [`DatabaseUrl::expose`]
+/// gives the real value to the code that connects.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL with its password, for connecting only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({:?})", tipline_store::redact_url(&self.0))
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&tipline_store::redact_url(&self.0))
+    }
+}
+
+impl Config {
+    /// Built-in defaults for a data directory.
+    pub fn defaults(paths: &Paths) -> Config {
+        Config {
+            database: DatabaseConfig {
+                url: DatabaseUrl(tipline_store::sqlite_url(&paths.database_file())),
+                max_connections: 8,
+            },
+            server: ServerConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                max_body_bytes: 10 * 1024 * 1024,
+                request_timeout_secs: 30,
+            },
+            log: LogConfig { level: None, format: LogFormat::Text },
+        }
+    }
+
+    /// Whether the database is the default SQLite file of the data directory.
+    pub fn uses_default_database(&self, paths: &Paths) -> bool {
+        self.database.url.expose() == tipline_store::sqlite_url(&paths.database_file())
+    }
+}
+
+/// Settings given as command-line flags, the last layer.
+#[derive(Debug, Clone, Default)]
+pub struct FlagOverrides {
+    /// `serve --listen`.
+    pub listen: Option<SocketAddr>,
+    /// `--log-format`.
+    pub log_format: Option<LogFormat>,
+}
+
+/// The commented config file `tipline init` writes. Every setting is commented out, so the
+/// file changes nothing until edited.
+pub fn default_file_text(paths: &Paths) -> String {
+    let defaults = Config::defaults(paths);
+    format!(
+        r#"# tipline configuration.
+#
+# Every setting below shows its default. Environment variables override this file:
+# TIPLINE_<SECTION>_<KEY> sets <section>.<key> (for example TIPLINE_SERVER_MAX_BODY_BYTES),
+# TIPLINE_DATABASE_URL sets database.url and TIPLINE_LISTEN sets server.listen.
+# Command-line flags override both.
+
+[database]
+# sqlite://<path>?mode=rwc, or postgres://user:password@host/db for PostgreSQL.
+# url = "{url}"
+# max_connections = {max_connections}
+
+[server]
+# listen = "{listen}"
+# max_body_bytes = {max_body_bytes}
+# request_timeout_secs = {request_timeout_secs}
+
+[log]
+# A filter such as "info" or "tipline_server=debug,info"; TIPLINE_LOG overrides it.
+# Unset, `serve` logs at "info" and other commands at "warn".
+# level = "info"
+# "text" or "json".
+# format = "{format}"
+"#,
+        url = defaults.database.url.expose(),
+        max_connections = defaults.database.max_connections,
+        listen = defaults.server.listen,
+        max_body_bytes = defaults.server.max_body_bytes,
+        request_timeout_secs = defaults.server.request_timeout_secs,
+        format = defaults.log.format.as_str(),
+    )
+}
+
+/// Load the configuration: defaults < the config file (if it exists) < `env` < `flags`.
+pub fn load(paths: &Paths, env: &Environment, flags: &FlagOverrides) -> anyhow::Result<Config> {
+    let mut figment = Figment::from(Layer::defaults(Config::defaults(paths))?);
+    if let Some(file) = Layer::file(&paths.config_file)? {
+        figment = figment.merge(file);
+    }
+    figment = figment.merge(Layer::environment(env)?).merge(Layer::flags(flags));
+    let config: Config = figment.extract_lossy().map_err(|e| describe_errors(&figment, e))?;
+    config.validate(&figment)?;
+    Ok(config)
+}
+
+impl Config {
+    /// Check values that deserialize but cannot work.
+    fn validate(&self, figment: &Figment) -> anyhow::Result<()> {
+        let fail = |key: &str, problem: String| -> anyhow::Result<()> {
+            bail!("invalid config: {key}: {problem}{}", origin_of_key(figment, key))
+        };
+        if let Err(e) = tipline_store::Backend::of_url(self.database.url.expose()) {
+            fail("database.url", e.to_string())?;
+        }
+        if self.database.max_connections == 0 {
+            fail("database.max_connections", "must be at least 1".into())?;
+        }
+        if self.server.max_body_bytes == 0 {
+            fail("server.max_body_bytes", "must be at least 1".into())?;
+        }
+        if self.server.request_timeout_secs == 0 {
+            fail("server.request_timeout_secs", "must be at least 1".into())?;
+        }
+        if let Some(level) = &self.log.level
+            && let Err(e) = tracing_subscriber::EnvFilter::try_new(level)
+        {
+            fail("log.level", format!("invalid filter `{level}`: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// One layer of configuration: a dictionary of values and a description of where each came
+/// from, shown in error messages.
+struct Layer {
+    name: &'static str,
+    dict: Dict,
+    /// Origin of each leaf key (`server.listen` → `environment variable TIPLINE_LISTEN`);
+    /// keys not listed come from `fallback_origin`.
+    origins: BTreeMap<String, String>,
+    fallback_origin: String,
+}
+
+impl Layer {
+    fn defaults(config: Config) -> anyhow::Result<Layer> {
+        let dict = Serialized::defaults(config)
+            .data()
+            .context("cannot serialize default config")?
+            .remove(&Profile::Default)
+            .unwrap_or_default();
+        Ok(Layer {
+            name: "defaults",
+            dict,
+            origins: BTreeMap::new(),
+            fallback_origin: "built-in default".into(),
+        })
+    }
+
+    /// The config file at `path`, or `None` if there is none.
+    fn file(path: &Path) -> anyhow::Result<Option<Layer>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot read config file {}", path.display()));
+            }
+        };
+        let dict: Dict = Toml::from_str(&text).map_err(|e| {
+            let position = e
+                .span()
+                .map(|span| {
+                    let (line, column) = line_and_column(&text, span.start);
+                    format!(" at line {line}, column {column}")
+                })
+                .unwrap_or_default();
+            let message = e.message().trim().replace('\n', "; ");
+            anyhow::anyhow!("invalid config file {}{position}: {message}", path.display())
+        })?;
+        Ok(Some(Layer {
+            name: "file",
+            dict,
+            origins: BTreeMap::new(),
+            fallback_origin: format!("config file {}", path.display()),
+        }))
+    }
+
+    /// `TIPLINE_*` variables: `TIPLINE_<SECTION>_<KEY>` for each known section, the aliases
+    /// of [`ENV_ALIASES`], and any other variable as a top-level key (rejected as unknown).
+    fn environment(env: &Environment) -> anyhow::Result<Layer> {
+        let mut layer = Layer {
+            name: "environment",
+            dict: Dict::new(),
+            origins: BTreeMap::new(),
+            fallback_origin: "environment".into(),
+        };
+        for (var, value) in env.tipline_vars() {
+            if ENV_NOT_KEYS.contains(&var) || var.starts_with("TIPLINE_TEST_") {
+                continue;
+            }
+            let key = env_var_key(var);
+            if let Some(previous) = layer.origins.get(&key) {
+                bail!(
+                    "invalid config: {key}: set by both {previous} and environment variable {var}; unset one"
+                );
+            }
+            layer.insert(
+                &key,
+                Value::from(value.to_string()),
+                format!("environment variable {var}"),
+            );
+        }
+        Ok(layer)
+    }
+
+    fn flags(flags: &FlagOverrides) -> Layer {
+        let mut layer = Layer {
+            name: "flags",
+            dict: Dict::new(),
+            origins: BTreeMap::new(),
+            fallback_origin: "command line".into(),
+        };
+        if let Some(listen) = flags.listen {
+            layer.insert("server.listen", Value::from(listen.to_string()), "flag --listen".into());
+        }
+        if let Some(format) = flags.log_format {
+            layer.insert("log.format", Value::from(format.as_str()), "flag --log-format".into());
+        }
+        layer
+    }
+
+    /// Set the dotted `key` (at most two levels) to `value`.
+    fn insert(&mut self, key: &str, value: Value, origin: String) {
+        match key.split_once('.') {
+            Some((section, leaf)) => {
+                let entry = self
+                    .dict
+                    .entry(section.to_string())
+                    .or_insert_with(|| Value::from(Dict::new()));
+                if let Value::Dict(_, dict) = entry {
+                    dict.insert(leaf.to_string(), value);
+                }
+            }
+            None => {
+                self.dict.insert(key.to_string(), value);
+            }
+        }
+        self.origins.insert(key.to_string(), origin);
+    }
+}
+
+impl Provider for Layer {
+    fn metadata(&self) -> Metadata {
+        let origins = self.origins.clone();
+        let fallback = self.fallback_origin.clone();
+        Metadata::named(self.name).interpolater(move |_profile: &Profile, keys: &[&str]| {
+            let key = keys.join(".");
+            origins.get(&key).cloned().unwrap_or_else(|| fallback.clone())
+        })
+    }
+
+    fn data(&self) -> figment::Result<Map<Profile, Dict>> {
+        Ok(Profile::Default.collect(self.dict.clone()))
+    }
+}
+
+/// The config key an environment variable sets: `TIPLINE_SERVER_MAX_BODY_BYTES` →
+/// `server.max_body_bytes`; an unknown section becomes a top-level key that deserialization
+/// then rejects, naming the variable.
+fn env_var_key(var: &str) -> String {
+    if let Some((_, key)) = ENV_ALIASES.iter().find(|(alias, _)| *alias == var) {
+        return key.to_string();
+    }
+    let rest = var[ENV_PREFIX.len()..].to_ascii_lowercase();
+    for section in SECTIONS {
+        if let Some(leaf) = rest.strip_prefix(section).and_then(|r| r.strip_prefix('_'))
+            && !leaf.is_empty()
+        {
+            return format!("{section}.{leaf}");
+        }
+    }
+    rest
+}
+
+/// ` (from <origin>)` for the value `key` has in the merged configuration.
+fn origin_of_key(figment: &Figment, key: &str) -> String {
+    let keys: Vec<&str> = key.split('.').collect();
+    match figment.find_metadata(key) {
+        Some(metadata) => format!(" (from {})", metadata.interpolate(&Profile::Default, &keys)),
+        None => String::new(),
+    }
+}
+
+/// Turn figment's errors into one message, each part naming key, origin and problem.
+fn describe_errors(figment: &Figment, error: figment::Error) -> anyhow::Error {
+    let parts: Vec<String> = error.into_iter().map(|e| describe_error(figment, &e)).collect();
+    anyhow::anyhow!("invalid config: {}", parts.join("; "))
+}
+
+fn describe_error(figment: &Figment, error: &figment::Error) -> String {
+    use figment::error::Kind;
+
+    let key = error.path.join(".");
+    let origin = match &error.metadata {
+        Some(metadata) if !error.path.is_empty() => {
+            format!(" (from {})", metadata.interpolate(&Profile::Default, &error.path))
+        }
+        _ if !key.is_empty() => origin_of_key(figment, &key),
+        _ => String::new(),
+    };
+    let problem = match &error.kind {
+        Kind::UnknownField(_, expected) => {
+            let expected: Vec<String> = expected.iter().map(|k| format!("`{k}`")).collect();
+            format!("unknown key; expected one of {}", expected.join(", "))
+        }
+        Kind::UnknownVariant(found, expected) => {
+            let expected: Vec<String> = expected.iter().map(|k| format!("`{k}`")).collect();
+            format!("unknown value `{found}`; expected one of {}", expected.join(", "))
+        }
+        Kind::InvalidType(found, expected) => format!("expected {expected}, found {found}"),
+        other => other.to_string(),
+    };
+    if key.is_empty() { format!("{problem}{origin}") } else { format!("{key}: {problem}{origin}") }
+}
+
+/// 1-based line and column of byte `offset` in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Setup {
+        dir: tempfile::TempDir,
+        paths: Paths,
+    }
+
+    fn setup(file: Option<&str>) -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::resolve(Some(dir.path()), None, &Environment::default()).unwrap();
+        if let Some(text) = file {
+            std::fs::write(&paths.config_file, text).unwrap();
+        }
+        Setup { dir, paths }
+    }
+
+    fn load_with(setup: &Setup, env: &[(&str, &str)], flags: FlagOverrides) -> Config {
+        load(&setup.paths, &Environment::from_pairs(env.iter().copied()), &flags).unwrap()
+    }
+
+    fn error_of(setup: &Setup, env: &[(&str, &str)]) -> String {
+        load(&setup.paths, &Environment::from_pairs(env.iter().copied()), &FlagOverrides::default())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn defaults_apply_without_a_file() {
+        let setup = setup(None);
+        let config = load_with(&setup, &[], FlagOverrides::default());
+        assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.server.max_body_bytes, 10_485_760);
+        assert_eq!(config.database.max_connections, 8);
+        assert_eq!(config.log.format, LogFormat::Text);
+        assert_eq!(config.log.level, None);
+        let expected =
+            format!("sqlite://{}?mode=rwc", setup.dir.path().join("tipline.db").display());
+        assert_eq!(config.database.url.expose(), expected);
+        assert!(config.uses_default_database(&setup.paths));
+    }
+
+    #[test]
+    fn file_then_environment_then_flags() {
+        let setup = setup(Some(
+            "[server]\nlisten = \"127.0.0.1:1000\"\nmax_body_bytes = 5\n[log]\nformat = \"json\"\n",
+        ));
+        let config = load_with(&setup, &[], FlagOverrides::default());
+        assert_eq!(config.server.listen.port(), 1000);
+        assert_eq!(config.server.max_body_bytes, 5);
+        assert_eq!(config.log.format, LogFormat::Json);
+
+        let env = [("TIPLINE_LISTEN", "127.0.0.1:2000"), ("TIPLINE_SERVER_MAX_BODY_BYTES", "7")];
+        let config = load_with(&setup, &env, FlagOverrides::default());
+        assert_eq!(config.server.listen.port(), 2000);
+        assert_eq!(config.server.max_body_bytes, 7);
+
+        let flags = FlagOverrides {
+            listen: Some("127.0.0.1:3000".parse().unwrap()),
+            log_format: Some(LogFormat::Text),
+        };
+        let config = load_with(&setup, &env, flags);
+        assert_eq!(config.server.listen.port(), 3000);
+        assert_eq!(config.server.max_body_bytes, 7);
+        assert_eq!(config.log.format, LogFormat::Text);
+    }
+
+    #[test]
+    fn environment_variables_map_to_keys() {
+        let cases = [
+            ("TIPLINE_DATABASE_URL", "database.url"),
+            ("TIPLINE_DATABASE_MAX_CONNECTIONS", "database.max_connections"),
+            ("TIPLINE_SERVER_REQUEST_TIMEOUT_SECS", "server.request_timeout_secs"),
+            ("TIPLINE_LISTEN", "server.listen"),
+            ("TIPLINE_LOG_FORMAT", "log.format"),
+            ("TIPLINE_LOG_LEVEL", "log.level"),
+            ("TIPLINE_COLOUR", "colour"),
+        ];
+        for (var, key) in cases {
+            assert_eq!(env_var_key(var), key, "{var}");
+        }
+        let setup = setup(None);
+        let env = [
+            ("TIPLINE_DATABASE_URL", "postgres://u:pw@db/tipline"),
+            ("TIPLINE_DATABASE_MAX_CONNECTIONS", "3"),
+            ("TIPLINE_SERVER_REQUEST_TIMEOUT_SECS", "9"),
+            ("TIPLINE_LOG_LEVEL", "debug"),
+            ("TIPLINE_LOG_FORMAT", "json"),
+        ];
+        let config = load_with(&setup, &env, FlagOverrides::default());
+        assert_eq!(config.database.url.expose(), "postgres://u:pw@db/tipline");
+        assert_eq!(config.database.max_connections, 3);
+        assert_eq!(config.server.request_timeout_secs, 9);
+        assert_eq!(config.log.level.as_deref(), Some("debug"));
+        assert_eq!(config.log.format, LogFormat::Json);
+        assert!(!config.uses_default_database(&setup.paths));
+    }
+
+    #[test]
+    fn variables_that_are_not_keys_are_ignored() {
+        let setup = setup(None);
+        let env = [
+            ("TIPLINE_CONFIG", "/nonexistent/tipline.toml"),
+            ("TIPLINE_DATA_DIR", "/elsewhere"),
+            ("TIPLINE_LOG", "debug"),
+            ("TIPLINE_TEST_POSTGRES_URL", "postgres://localhost/x"),
+            ("TIPLINE_SERVER_LISTEN", ""),
+            ("PATH", "/bin"),
+        ];
+        load_with(&setup, &env, FlagOverrides::default());
+    }
+
+    #[test]
+    fn errors_name_key_origin_and_problem() {
+        let check = |file: Option<&str>, env: &[(&str, &str)], expected: &str| {
+            let setup = setup(file);
+            let message = error_of(&setup, env);
+            let expected = expected.replace("FILE", &setup.paths.config_file.display().to_string());
+            assert_eq!(message, expected);
+        };
+        check(
+            Some("[server]\nbogus = 1\n"),
+            &[],
+            "invalid config: server.bogus: unknown key; expected one of `listen`, `max_body_bytes`, `request_timeout_secs` (from config file FILE)",
+        );
+        check(
+            Some("colour = true\n"),
+            &[],
+            "invalid config: colour: unknown key; expected one of `database`, `server`, `log` (from config file FILE)",
+        );
+        check(
+            None,
+            &[("TIPLINE_LISTEN", "localhost")],
+            "invalid config: server.listen: invalid socket address syntax (from environment variable TIPLINE_LISTEN)",
+        );
+        check(
+            None,
+            &[("TIPLINE_SERVER_BOGUS", "1")],
+            "invalid config: server.bogus: unknown key; expected one of `listen`, `max_body_bytes`, `request_timeout_secs` (from environment variable TIPLINE_SERVER_BOGUS)",
+        );
+        check(
+            Some("[server]\nmax_body_bytes = \"lots\"\n"),
+            &[],
+            "invalid config: server.max_body_bytes: expected usize, found string \"lots\" (from config file FILE)",
+        );
+        check(
+            Some("[log]\nformat = \"xml\"\n"),
+            &[],
+            "invalid config: log.format: unknown value `xml`; expected one of `text`, `json` (from config file FILE)",
+        );
+        check(
+            Some("[server]\nrequest_timeout_secs = 0\n"),
+            &[],
+            "invalid config: server.request_timeout_secs: must be at least 1 (from config file FILE)",
+        );
+        check(
+            None,
+            &[("TIPLINE_LISTEN", "127.0.0.1:1"), ("TIPLINE_SERVER_LISTEN", "127.0.0.1:2")],
+            "invalid config: server.listen: set by both environment variable TIPLINE_LISTEN and environment variable TIPLINE_SERVER_LISTEN; unset one",
+        );
+        check(
+            Some("[server\nlisten = 1\n"),
+            &[],
+            "invalid config file FILE at line 1, column 8: invalid table header; expected `.`, `]`",
+        );
+    }
+
+    #[test]
+    fn database_passwords_stay_out_of_errors_and_debug_output() {
+        let setup = setup(None);
+        let message = error_of(&setup, &[("TIPLINE_DATABASE_URL", "mysql://u:hunter2@db/x")]);
+        assert!(message.starts_with("invalid config: database.url: "), "{message}");
+        assert!(message.contains("(from environment variable TIPLINE_DATABASE_URL)"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+
+        let env = [("TIPLINE_DATABASE_URL", "postgres://u:hunter2@db/x")];
+        let config = load_with(&setup, &env, FlagOverrides::default());
+        assert!(!format!("{config:?}").contains("hunter2"));
+        assert_eq!(config.database.url.to_string(), "postgres://u:***@db/x");
+    }
+
+    #[test]
+    fn the_written_default_file_is_valid_and_changes_nothing() {
+        let setup = setup(None);
+        std::fs::write(&setup.paths.config_file, default_file_text(&setup.paths)).unwrap();
+        let from_file = load_with(&setup, &[], FlagOverrides::default());
+        let defaults = Config::defaults(&setup.paths);
+        assert_eq!(format!("{from_file:?}"), format!("{defaults:?}"));
+        // Uncommenting every setting must still parse.
+        let uncommented: String = default_file_text(&setup.paths)
+            .lines()
+            .map(|l| l.strip_prefix("# ").filter(|l| l.contains(" = ")).unwrap_or(l))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&setup.paths.config_file, uncommented).unwrap();
+        let config = load_with(&setup, &[], FlagOverrides::default());
+        assert_eq!(config.log.level.as_deref(), Some("info"));
+    }
+
+    #[test]
+    fn data_directory_resolution() {
+        let resolve = |flag: Option<&str>, env: &[(&str, &str)]| {
+            let env = Environment::from_pairs(env.iter().copied());
+            Paths::resolve(flag.map(Path::new), None, &env).unwrap()
+        };
+        let everything =
+            [("TIPLINE_DATA_DIR", "/env/dir"), ("XDG_DATA_HOME", "/xdg"), ("HOME", "/home/me")];
+        assert_eq!(resolve(Some("/flag/dir"), &everything).data_dir, Path::new("/flag/dir"));
+        assert_eq!(resolve(None, &everything).data_dir, Path::new("/env/dir"));
+        assert_eq!(resolve(None, &everything[1..]).data_dir, Path::new("/xdg/tipline"));
+        assert_eq!(
+            resolve(None, &[("XDG_DATA_HOME", "relative"), ("HOME", "/home/me")]).data_dir,
+            Path::new("/home/me/.local/share/tipline")
+        );
+        let fallback = resolve(None, &[]);
+        assert_eq!(fallback.data_dir, std::env::current_dir().unwrap().join("tipline-data"));
+        assert_eq!(fallback.config_file, fallback.data_dir.join("tipline.toml"));
+        assert_eq!(fallback.config_file_from, None);
+
+        let env = Environment::from_pairs([("TIPLINE_CONFIG", "/etc/tipline.toml")]);
+        let paths = Paths::resolve(Some(Path::new("/d")), None, &env).unwrap();
+        assert_eq!(paths.config_file, Path::new("/etc/tipline.toml"));
+        assert_eq!(paths.config_file_from, Some("TIPLINE_CONFIG"));
+        let paths =
+            Paths::resolve(Some(Path::new("/d")), Some(Path::new("/x.toml")), &env).unwrap();
+        assert_eq!(paths.config_file, Path::new("/x.toml"));
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests of the `tipline` binary: each runs the real executable on a fresh data
+//! directory, in an environment cleared of the developer's `TIPLINE_*` variables.
+
+mod admin;
+mod cli;
+mod config;
+mod init;
+mod serve;
+mod support;
