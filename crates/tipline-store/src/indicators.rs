@@ -332,20 +332,27 @@ impl Viewer<'_> {
                      THEN excluded.first_seen ELSE indicators.first_seen END, \
                  last_seen = CASE WHEN excluded.last_seen > indicators.last_seen \
                      THEN excluded.last_seen ELSE indicators.last_seen END, \
-                 stix_id = excluded.stix_id, updated_at = excluded.updated_at \
-                 RETURNING id, kind, value",
+                 stix_id = excluded.stix_id, updated_at = excluded.updated_at",
             );
-            // RETURNING gives the id that is actually stored, even if a concurrent writer
-            // (PostgreSQL) inserted the same key between our read and this write.
-            let stored: Vec<(String, String, String)> = sql.fetch_all(&mut *conn).await?;
-            let mut actual: HashMap<(&str, &str), &str> = HashMap::with_capacity(stored.len());
-            for (id, kind, value) in &stored {
-                actual.insert((kind.as_str(), value.as_str()), id.as_str());
+            if self.store.backend() == crate::Backend::Sqlite {
+                // One writer at a time: what fold_stored read is what the insert met.
+                sql.execute(&mut *conn).await?;
+            } else {
+                // Another node may have inserted the same key between our read and this
+                // write; RETURNING gives the id that is actually stored.
+                sql.push(" RETURNING id, kind, value");
+                let stored: Vec<(String, String, String)> = sql.fetch_all(&mut *conn).await?;
+                let mut actual: HashMap<(&str, &str), &str> = HashMap::with_capacity(stored.len());
+                for (id, kind, value) in &stored {
+                    actual.insert((kind.as_str(), value.as_str()), id.as_str());
+                }
+                for m in batch.iter_mut() {
+                    if let Some(id) = actual.get(&(m.kind.as_str(), m.value.as_str())) {
+                        m.id = uuid(id)?;
+                    }
+                }
             }
             for m in batch.iter_mut() {
-                if let Some(id) = actual.get(&(m.kind.as_str(), m.value.as_str())) {
-                    m.id = uuid(id)?;
-                }
                 if m.existed {
                     updated += 1;
                 } else {

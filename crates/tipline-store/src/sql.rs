@@ -94,24 +94,24 @@ impl Sql {
     /// The text and arguments for `conn`'s engine.
     fn prepare(self, conn: &AnyConnection) -> (String, AnyArguments) {
         let mut args = AnyArguments::default();
-        let add = |args: &mut AnyArguments, value: &Value| {
+        let add = |args: &mut AnyArguments, value: Value| {
             let result = match value {
-                Value::Text(s) => args.add(s.clone()),
-                Value::Int(i) => args.add(*i),
+                Value::Text(s) => args.add(s),
+                Value::Int(i) => args.add(i),
                 Value::NullText => args.add(None::<String>),
                 Value::NullInt => args.add(None::<i64>),
             };
             result.expect("text and integers always encode");
         };
         if conn.backend_name() != "SQLite" {
-            for value in &self.values {
+            for value in self.values {
                 add(&mut args, value);
             }
             return (self.text, args);
         }
+        // Placeholders in order of appearance: (byte range, value number).
         let bytes = self.text.as_bytes();
-        let mut text = String::with_capacity(self.text.len());
-        let mut start = 0;
+        let mut occurrences = Vec::with_capacity(self.values.len());
         let mut i = 0;
         while i < bytes.len() {
             if bytes[i] == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
@@ -120,14 +120,30 @@ impl Sql {
                     end += 1;
                 }
                 let n: usize = self.text[i + 1..end].parse().expect("digits");
-                text.push_str(&self.text[start..i]);
-                text.push('?');
-                add(&mut args, &self.values[n - 1]);
-                start = end;
+                occurrences.push((i, end, n - 1));
                 i = end;
             } else {
                 i += 1;
             }
+        }
+        let mut remaining = vec![0usize; self.values.len()];
+        for &(_, _, n) in &occurrences {
+            remaining[n] += 1;
+        }
+        let mut values = self.values;
+        let mut text = String::with_capacity(self.text.len());
+        let mut start = 0;
+        for (from, to, n) in occurrences {
+            text.push_str(&self.text[start..from]);
+            text.push('?');
+            remaining[n] -= 1;
+            if remaining[n] == 0 {
+                // Last use: move the value instead of cloning it.
+                add(&mut args, std::mem::replace(&mut values[n], Value::NullInt));
+            } else {
+                add(&mut args, values[n].clone());
+            }
+            start = to;
         }
         text.push_str(&self.text[start..]);
         (text, args)
