@@ -8,7 +8,7 @@ use tipline_model::{GroupKind, Tlp};
 use uuid::Uuid;
 
 use crate::events::EventWrite;
-use crate::indicators::{Page, decode_cursor, encode_cursor, page_limit};
+use crate::indicators::{ListFilters, Page, next_cursor, page_limit};
 use crate::objects::{Extras, ExtrasWrite};
 use crate::rows::{GROUP_COLUMNS, GroupRow, to_json_list};
 use crate::sql::Sql;
@@ -168,38 +168,18 @@ impl Viewer<'_> {
                 .bind(format!("%{}%", escape_like(&quoted)))
                 .push(" ESCAPE '\\')");
         }
-        if let Some(tag) = &query.tag {
-            let tag = tipline_model::validate::normalize_tag(tag)
-                .map_err(|r| StoreError::invalid("tag", r))?;
-            sql.push(
-                " AND EXISTS (SELECT 1 FROM object_tags t WHERE t.object_id = g.id AND t.tag = ",
-            )
-            .bind(tag)
-            .push(")");
-        }
-        if let Some(owner) = query.owner_id {
-            sql.push(" AND g.owner_id = ").bind(owner.to_string());
-        }
-        if let Some(tlp) = query.tlp {
-            sql.push(" AND g.tlp = ").bind(tlp.as_str().to_string());
-        }
-        if let Some(since) = query.updated_since {
-            sql.push(" AND g.updated_at >= ").bind(micros(since));
-        }
-        if let Some(cursor) = &query.cursor {
-            let (at, id) = decode_cursor(cursor)?;
-            sql.push(" AND (g.updated_at > ").bind(at).push(" OR (g.updated_at = ").bind(at);
-            sql.push(" AND g.id > ").bind(id).push("))");
-        }
+        let filters = ListFilters {
+            tag: query.tag.as_deref(),
+            owner_id: query.owner_id,
+            tlp: query.tlp,
+            updated_since: query.updated_since,
+            cursor: query.cursor.as_deref(),
+        };
+        filters.push(&mut sql, "g")?;
         sql.push(" ORDER BY g.updated_at, g.id LIMIT ").bind(limit + 1);
         let mut conn = self.store.pool().acquire().await?;
         let mut rows: Vec<GroupRow> = sql.fetch_all(&mut conn).await?;
-        let next_cursor = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| encode_cursor(r.updated_at, &r.id))
-        } else {
-            None
-        };
+        let next_cursor = next_cursor(&mut rows, limit, |r| (r.updated_at, &r.id));
         let items = self.finish_groups(&mut conn, rows).await?;
         Ok(Page { items, next_cursor })
     }

@@ -93,6 +93,65 @@ pub(crate) fn page_limit(limit: Option<u32>) -> StoreResult<i64> {
     }
 }
 
+/// Filters every intelligence listing offers, over a table aliased `alias` with `id`,
+/// `owner_id`, `tlp` and `updated_at` columns.
+pub(crate) struct ListFilters<'a> {
+    pub tag: Option<&'a str>,
+    pub owner_id: Option<Uuid>,
+    pub tlp: Option<Tlp>,
+    pub updated_since: Option<DateTime<Utc>>,
+    pub cursor: Option<&'a str>,
+}
+
+impl ListFilters<'_> {
+    /// Append ` AND ...` conditions for every filter given.
+    pub(crate) fn push(&self, sql: &mut Sql, alias: &str) -> StoreResult<()> {
+        if let Some(tag) = self.tag {
+            let tag = tipline_model::validate::normalize_tag(tag)
+                .map_err(|r| StoreError::invalid("tag", r))?;
+            sql.push(&format!(
+                " AND EXISTS (SELECT 1 FROM object_tags t WHERE t.object_id = {alias}.id AND t.tag = "
+            ))
+            .bind(tag)
+            .push(")");
+        }
+        if let Some(owner) = self.owner_id {
+            sql.push(&format!(" AND {alias}.owner_id = ")).bind(owner.to_string());
+        }
+        if let Some(tlp) = self.tlp {
+            sql.push(&format!(" AND {alias}.tlp = ")).bind(tlp.as_str().to_string());
+        }
+        if let Some(since) = self.updated_since {
+            sql.push(&format!(" AND {alias}.updated_at >= ")).bind(micros(since));
+        }
+        if let Some(cursor) = self.cursor {
+            let (at, id) = decode_cursor(cursor)?;
+            sql.push(&format!(" AND ({alias}.updated_at > ")).bind(at);
+            sql.push(&format!(" OR ({alias}.updated_at = ")).bind(at);
+            sql.push(&format!(" AND {alias}.id > ")).bind(id).push("))");
+        }
+        Ok(())
+    }
+}
+
+/// Cut the extra row a page query fetched (`LIMIT limit + 1`) and return the cursor of the
+/// next page, if there is one. `key` gives a row's (updated_at, id).
+pub(crate) fn next_cursor<R>(
+    rows: &mut Vec<R>,
+    limit: i64,
+    key: impl Fn(&R) -> (i64, &str),
+) -> Option<String> {
+    if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| {
+            let (at, id) = key(r);
+            encode_cursor(at, id)
+        })
+    } else {
+        None
+    }
+}
+
 /// An indicator after merging the inputs for one (owner, kind, value) with what is stored.
 /// Scalar fields stay `None` unless some input set them, so an upsert that does not mention
 /// a field keeps the stored value (and a new indicator takes the default).
@@ -426,41 +485,21 @@ impl Viewer<'_> {
         } else if let Some(kind) = query.kind {
             sql.push(" AND i.kind = ").bind(kind.as_str().to_string());
         }
-        if let Some(tag) = &query.tag {
-            let tag = tipline_model::validate::normalize_tag(tag)
-                .map_err(|r| StoreError::invalid("tag", r))?;
-            sql.push(
-                " AND EXISTS (SELECT 1 FROM object_tags t WHERE t.object_id = i.id AND t.tag = ",
-            )
-            .bind(tag)
-            .push(")");
-        }
-        if let Some(owner) = query.owner_id {
-            sql.push(" AND i.owner_id = ").bind(owner.to_string());
-        }
-        if let Some(tlp) = query.tlp {
-            sql.push(" AND i.tlp = ").bind(tlp.as_str().to_string());
-        }
         if let Some(status) = query.status {
             sql.push(" AND i.status = ").bind(status.as_str().to_string());
         }
-        if let Some(since) = query.updated_since {
-            sql.push(" AND i.updated_at >= ").bind(micros(since));
-        }
-        if let Some(cursor) = &query.cursor {
-            let (at, id) = decode_cursor(cursor)?;
-            sql.push(" AND (i.updated_at > ").bind(at).push(" OR (i.updated_at = ").bind(at);
-            sql.push(" AND i.id > ").bind(id).push("))");
-        }
+        let filters = ListFilters {
+            tag: query.tag.as_deref(),
+            owner_id: query.owner_id,
+            tlp: query.tlp,
+            updated_since: query.updated_since,
+            cursor: query.cursor.as_deref(),
+        };
+        filters.push(&mut sql, "i")?;
         sql.push(" ORDER BY i.updated_at, i.id LIMIT ").bind(limit + 1);
         let mut conn = self.store.pool().acquire().await?;
         let mut rows: Vec<IndicatorRow> = sql.fetch_all(&mut conn).await?;
-        let next_cursor = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| encode_cursor(r.updated_at, &r.id))
-        } else {
-            None
-        };
+        let next_cursor = next_cursor(&mut rows, limit, |r| (r.updated_at, &r.id));
         let items = self.finish_indicators(&mut conn, rows).await?;
         Ok(Page { items, next_cursor })
     }
