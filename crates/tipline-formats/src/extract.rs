@@ -1,0 +1,1 @@
+//! Indicator extraction from free text, defanged forms included, in a single pass.

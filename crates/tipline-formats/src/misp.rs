@@ -1,0 +1,1 @@
+//! MISP events, feeds (manifest.json + {uuid}.json) and galaxy clusters.

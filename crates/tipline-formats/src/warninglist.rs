@@ -1,0 +1,1 @@
+//! MISP warninglists (known-benign lists: cidr, hostname, string, substring, regex).
