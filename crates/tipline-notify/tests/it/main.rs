@@ -1,0 +1,1 @@
+//! Notifier tests: a real SMTP listener, a real HTTP endpoint.
