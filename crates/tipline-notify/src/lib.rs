@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tipline_model::notify::{Channel, Classification, NotificationStatus, Severity};
+use tipline_model::notify::{Channel, Classification, Severity};
 use tipline_model::{ContactRole, Principal, Tlp};
 use tipline_store::{
     Claimed, DeliveryOutcome, DigestGroup, Enqueued, NewNotification, NotificationPlan, Rendered,
@@ -709,9 +709,9 @@ impl Notifier {
     }
 }
 
-/// Whether a status means the message left (or will leave) tipline.
-pub fn is_delivered(status: NotificationStatus) -> bool {
-    matches!(status, NotificationStatus::Sent | NotificationStatus::Outbox)
+/// Check that `address` is an email address mail can be sent from or to.
+pub fn check_address(address: &str) -> Result<(), String> {
+    address.parse::<lettre::Address>().map(|_| ()).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
