@@ -258,6 +258,23 @@ pub struct WebhookRequest {
     pub idempotency_key: Option<String>,
 }
 
+/// What an email would look like and whom it would reach, without recording or sending
+/// anything (for dry runs such as `tipline playbook test`).
+#[derive(Debug, Clone, Serialize)]
+pub struct EmailPreview {
+    /// What the organization's rules decide (the repeat interval is not checked against
+    /// history in a preview).
+    pub decision: tipline_model::notify::RuleDecision,
+    /// The addresses it would go to.
+    pub recipients: Vec<String>,
+    /// Subject line, with a placeholder ticket `<prefix>-PREVIEW`.
+    pub subject: String,
+    /// Plain-text body.
+    pub body_text: String,
+    /// HTML body.
+    pub body_html: Option<String>,
+}
+
 /// What one worker pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct WorkerReport {
@@ -469,6 +486,59 @@ impl Notifier {
                 self.render_email(plan, &request.template, &vars)
             })
             .await
+    }
+
+    /// Render `request` and apply the rules as [`Notifier::email`] would, recording and
+    /// sending nothing.
+    pub async fn preview_email(
+        &self,
+        principal: &Principal,
+        request: &EmailRequest,
+    ) -> Result<EmailPreview, NotifyError> {
+        let viewer = self.store.viewer(principal.clone());
+        let org = viewer.get_organization(request.org_id).await?;
+        let facts = tipline_model::notify::RuleFacts {
+            classification: request.classification,
+            severity: request.severity,
+            tlp: request.tlp,
+        };
+        let decision = viewer.decide_notification(request.org_id, facts).await?;
+        let roles = request.contact_roles.clone().unwrap_or_else(|| decision.contact_roles.clone());
+        let mut recipients: Vec<String> = org
+            .contacts
+            .iter()
+            .filter(|c| roles.contains(&c.role))
+            .map(|c| c.email.clone())
+            .collect();
+        recipients.sort();
+        recipients.dedup();
+        let plan = NotificationPlan {
+            id: Uuid::nil(),
+            ticket: format!("{}-PREVIEW", self.settings.ticket_prefix),
+            org_id: org.id,
+            org_name: org.name,
+            recipients: recipients.clone(),
+            decision: decision.clone(),
+            status: tipline_model::notify::NotificationStatus::Suppressed,
+            status_reason: None,
+            created_at: self.clock.now(),
+        };
+        let facts = Facts {
+            classification: request.classification,
+            severity: request.severity,
+            tlp: request.tlp,
+            subject_ref: &request.subject_ref,
+            reason: &request.reason,
+        };
+        let vars = self.variables(&plan, &facts, &request.context);
+        let rendered = self.render_email(&plan, &request.template, &vars)?;
+        Ok(EmailPreview {
+            decision,
+            recipients,
+            subject: rendered.subject,
+            body_text: rendered.body_text,
+            body_html: rendered.body_html,
+        })
     }
 
     /// Enqueue a webhook notification as `principal` (see [`WebhookRequest`]).

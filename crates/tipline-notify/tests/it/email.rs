@@ -25,6 +25,7 @@ backend_tests!(
     repeats_are_throttled_and_bursts_digested,
     without_smtp_mail_goes_to_the_outbox,
     signed_mail_verifies,
+    a_preview_records_and_sends_nothing,
 );
 
 async fn mail_arrives_over_starttls_with_auth(backend: TestBackend) {
@@ -322,4 +323,25 @@ impl World {
         use tipline_notify::Clock;
         self.clock.now()
     }
+}
+
+async fn a_preview_records_and_sends_nothing(backend: TestBackend) {
+    let world = World::new(backend).await;
+    let notifier = world.notifier(world.settings());
+    let preview = notifier
+        .preview_email(&world.host, &alert(&world, "preview.example", "case.new"))
+        .await
+        .unwrap();
+    assert_eq!(preview.recipients, ["ciso@alpha.example", "soc@alpha.example"]);
+    assert_eq!(preview.subject, "[TIPLINE-PREVIEW] HIGH c2-server: preview.example");
+    assert!(preview.body_text.contains("preview.example"));
+    assert_eq!(preview.decision.repeat_interval_secs, Some(30 * 86_400));
+    let listed = world
+        .store
+        .viewer(world.host.clone())
+        .list_notifications(&tipline_store::NotificationQuery::default())
+        .await
+        .unwrap();
+    assert!(listed.items.is_empty());
+    assert_eq!(notifier.run_once().await.unwrap(), WorkerReport::default());
 }
