@@ -169,7 +169,7 @@ pub struct SmtpConfig {
     pub ca_file: Option<PathBuf>,
     /// Timeout of each SMTP command, in seconds.
     pub timeout_secs: u64,
-    /// The name given in EHLO (default: the host's name).
+    /// The name given in EHLO (default: the domain of `notify.from`).
     #[serde(default)]
     pub hello_name: Option<String>,
 }
@@ -407,7 +407,9 @@ impl Config {
                 password,
                 ca_pem,
                 timeout: std::time::Duration::from_secs(self.smtp.timeout_secs),
-                hello_name: self.smtp.hello_name.clone(),
+                hello_name: self.smtp.hello_name.clone().or_else(|| {
+                    notify.from.rsplit_once('@').map(|(_, domain)| domain.to_string())
+                }),
             });
         }
         if let Some(file) = &notify.pgp_key_file {
