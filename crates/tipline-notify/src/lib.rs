@@ -322,6 +322,59 @@ struct Facts<'a> {
     reason: &'a str,
 }
 
+/// What an email and a webhook request have in common, as the store takes it.
+struct Common<'a> {
+    org_id: Uuid,
+    facts: Facts<'a>,
+    context: &'a serde_json::Value,
+    ticket: &'a Option<String>,
+    idempotency_key: &'a Option<String>,
+}
+
+impl Common<'_> {
+    fn new_notification(
+        &self,
+        channel: Channel,
+        template: &str,
+        contact_roles: Option<Vec<ContactRole>>,
+        webhook_url: Option<String>,
+    ) -> NewNotification {
+        NewNotification {
+            org_id: self.org_id,
+            channel,
+            template: template.to_string(),
+            classification: self.facts.classification,
+            severity: self.facts.severity,
+            tlp: self.facts.tlp,
+            subject_ref: self.facts.subject_ref.to_string(),
+            reason: self.facts.reason.to_string(),
+            idempotency_key: self.idempotency_key.clone(),
+            ticket: self.ticket.clone(),
+            contact_roles,
+            webhook_url,
+            context: self.context.clone(),
+        }
+    }
+}
+
+macro_rules! common_of {
+    ($request:expr) => {
+        Common {
+            org_id: $request.org_id,
+            facts: Facts {
+                classification: $request.classification,
+                severity: $request.severity,
+                tlp: $request.tlp,
+                subject_ref: &$request.subject_ref,
+                reason: &$request.reason,
+            },
+            context: &$request.context,
+            ticket: &$request.ticket,
+            idempotency_key: &$request.idempotency_key,
+        }
+    };
+}
+
 impl Notifier {
     /// Load templates and the signing key, and build the transports (nothing connects yet).
     pub fn new(store: Store, settings: NotifierSettings) -> Result<Notifier, NotifyError> {
@@ -457,32 +510,18 @@ impl Notifier {
                 self.templates.names().join(", ")
             )));
         }
-        let input = NewNotification {
-            org_id: request.org_id,
-            channel: Channel::Email,
-            template: request.template.clone(),
-            classification: request.classification,
-            severity: request.severity,
-            tlp: request.tlp,
-            subject_ref: request.subject_ref.clone(),
-            reason: request.reason.clone(),
-            idempotency_key: request.idempotency_key.clone(),
-            ticket: request.ticket.clone(),
-            contact_roles: request.contact_roles.clone(),
-            webhook_url: None,
-            context: request.context.clone(),
-        };
-        let facts = Facts {
-            classification: request.classification,
-            severity: request.severity,
-            tlp: request.tlp,
-            subject_ref: &request.subject_ref,
-            reason: &request.reason,
-        };
+        let common = common_of!(request);
+        let input = common.new_notification(
+            Channel::Email,
+            &request.template,
+            request.contact_roles.clone(),
+            None,
+        );
+        let facts = &common.facts;
         let viewer = self.store.viewer(principal.clone());
         viewer
             .enqueue_notification(&input, &self.settings.ticket_prefix, self.clock.now(), |plan| {
-                let vars = self.variables(plan, &facts, &request.context);
+                let vars = self.variables(plan, facts, &request.context);
                 self.render_email(plan, &request.template, &vars)
             })
             .await
@@ -523,14 +562,8 @@ impl Notifier {
             status_reason: None,
             created_at: self.clock.now(),
         };
-        let facts = Facts {
-            classification: request.classification,
-            severity: request.severity,
-            tlp: request.tlp,
-            subject_ref: &request.subject_ref,
-            reason: &request.reason,
-        };
-        let vars = self.variables(&plan, &facts, &request.context);
+        let common = common_of!(request);
+        let vars = self.variables(&plan, &common.facts, &request.context);
         let rendered = self.render_email(&plan, &request.template, &vars)?;
         Ok(EmailPreview {
             decision,
@@ -549,32 +582,14 @@ impl Notifier {
     ) -> Result<Enqueued, NotifyError> {
         self.webhook_key(&request.url)?;
         self.http.check_url(&request.url).map_err(|e| NotifyError::Invalid(format!("url: {e}")))?;
-        let input = NewNotification {
-            org_id: request.org_id,
-            channel: Channel::Webhook,
-            template: "webhook".into(),
-            classification: request.classification,
-            severity: request.severity,
-            tlp: request.tlp,
-            subject_ref: request.subject_ref.clone(),
-            reason: request.reason.clone(),
-            idempotency_key: request.idempotency_key.clone(),
-            ticket: request.ticket.clone(),
-            contact_roles: None,
-            webhook_url: Some(request.url.clone()),
-            context: request.context.clone(),
-        };
-        let facts = Facts {
-            classification: request.classification,
-            severity: request.severity,
-            tlp: request.tlp,
-            subject_ref: &request.subject_ref,
-            reason: &request.reason,
-        };
+        let common = common_of!(request);
+        let input =
+            common.new_notification(Channel::Webhook, "webhook", None, Some(request.url.clone()));
+        let facts = &common.facts;
         let viewer = self.store.viewer(principal.clone());
         viewer
             .enqueue_notification(&input, &self.settings.ticket_prefix, self.clock.now(), |plan| {
-                let mut payload = self.variables(plan, &facts, &request.context);
+                let mut payload = self.variables(plan, facts, &request.context);
                 if let Some(object) = payload.as_object_mut() {
                     object.remove("signature");
                     object.remove("from");

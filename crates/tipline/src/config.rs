@@ -399,18 +399,19 @@ impl Config {
                 Some(file) => Some(read("smtp.ca_file", file)?.into_bytes()),
                 None => None,
             };
-            settings.smtp = Some(tipline_notify::SmtpSettings {
-                host: host.clone(),
-                port: self.smtp.port.unwrap_or(self.smtp.tls.default_port()),
-                tls: self.smtp.tls,
-                username: self.smtp.username.clone(),
-                password,
-                ca_pem,
-                timeout: std::time::Duration::from_secs(self.smtp.timeout_secs),
-                hello_name: self.smtp.hello_name.clone().or_else(|| {
-                    notify.from.rsplit_once('@').map(|(_, domain)| domain.to_string())
-                }),
-            });
+            settings.smtp =
+                Some(tipline_notify::SmtpSettings {
+                    host: host.clone(),
+                    port: self.smtp.port.unwrap_or(self.smtp.tls.default_port()),
+                    tls: self.smtp.tls,
+                    username: self.smtp.username.clone(),
+                    password,
+                    ca_pem,
+                    timeout: std::time::Duration::from_secs(self.smtp.timeout_secs),
+                    hello_name: self.smtp.hello_name.clone().or_else(|| {
+                        notify.from.rsplit_once('@').map(|(_, domain)| domain.to_string())
+                    }),
+                });
         }
         if let Some(file) = &notify.pgp_key_file {
             settings.signing_key =
