@@ -12,6 +12,7 @@ pub mod canonical;
 pub mod group;
 pub mod intel;
 pub mod kind;
+pub mod notify;
 pub mod org;
 pub mod tlp;
 pub mod validate;

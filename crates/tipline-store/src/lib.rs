@@ -18,6 +18,7 @@ mod error;
 mod events;
 pub mod groups;
 mod indicators;
+pub mod notifications;
 mod objects;
 mod rows;
 mod sightings;
@@ -40,6 +41,10 @@ use uuid::Uuid;
 pub use error::{StoreError, StoreResult};
 pub use events::Event;
 pub use indicators::{IndicatorQuery, Page, UpsertSummary};
+pub use notifications::{
+    Claimed, DeliveryOutcome, DigestGroup, Enqueued, NewNotification, NotificationPlan,
+    NotificationQuery, Rendered,
+};
 pub use tokens::{TOKEN_PREFIX, hash_token};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

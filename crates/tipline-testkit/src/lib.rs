@@ -6,6 +6,12 @@
 //! allowed to create databases, e.g. `postgres://postgres@127.0.0.1:55432/postgres`). Each
 //! test gets its own database, dropped at the end. Without the variable the PostgreSQL
 //! tests fail with a message saying so; `scripts/test` leaves them out loudly instead.
+//!
+//! Local servers for outbound protocols: [`smtp::SmtpServer`] (SMTP with STARTTLS or
+//! implicit TLS, AUTH, scripted failures) and [`http_sink::HttpSink`] (records requests).
+
+pub mod http_sink;
+pub mod smtp;
 
 use std::time::Duration;
 

@@ -124,6 +124,110 @@ Examples:
   tipline indicator search --value 198.51.100.7 --as-org CERT-XY"
     )]
     Indicator(IndicatorCommand),
+
+    /// Send test notifications, show notification rules, deliver what is due.
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  tipline notify test --to CERT-XY
+  tipline notify rules show CERT-XY
+  tipline notify deliver"
+    )]
+    Notify(NotifyCommand),
+
+    /// The mail outbox: notifications written as .eml files because no SMTP server is set.
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  tipline outbox list
+  tipline --json outbox list"
+    )]
+    Outbox(OutboxCommand),
+}
+
+/// `tipline notify ...`.
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Render a template for an organization's contacts and send it (or write it to the
+    /// outbox when no SMTP server is configured), through the organization's rules.
+    #[command(after_help = "\
+Examples:
+  tipline notify test --to CERT-XY
+  tipline notify test --to CERT-XY --template alert-triage --role abuse \\
+      --data '{\"summary\": \"Test of the alert template\"}'")]
+    Test(NotifyTestArgs),
+
+    /// Notification rules.
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  tipline notify rules show CERT-XY"
+    )]
+    Rules(NotifyRulesCommand),
+
+    /// Print the HMAC key the receiver of webhooks at URL verifies signatures with.
+    #[command(after_help = "\
+Examples:
+  tipline notify webhook-key https://soar.cert-xy.example/hooks/tipline")]
+    WebhookKey {
+        /// The webhook URL exactly as notifications are sent to it.
+        url: String,
+    },
+
+    /// Run one pass of the delivery worker: make due digests, deliver due notifications.
+    #[command(after_help = "\
+Examples:
+  tipline notify deliver
+  tipline --json notify deliver")]
+    Deliver,
+}
+
+/// `tipline notify rules ...`.
+#[derive(Debug, Subcommand)]
+pub enum NotifyRulesCommand {
+    /// Every rule that applies to an organization, in the order they are tried.
+    #[command(after_help = "\
+Examples:
+  tipline notify rules show CERT-XY
+  tipline --json notify rules show CERT-XY")]
+    Show {
+        /// Organization name or id.
+        org: String,
+    },
+}
+
+/// Arguments of `tipline notify test`.
+#[derive(Debug, Args)]
+pub struct NotifyTestArgs {
+    /// The recipient organization (name or id).
+    #[arg(long = "to", value_name = "ORG")]
+    pub to: String,
+
+    /// Template name.
+    #[arg(long, value_name = "NAME", default_value = "test")]
+    pub template: String,
+
+    /// Contact role to send to instead of the rules' (repeatable): security, abuse, noc.
+    #[arg(long = "role", value_name = "ROLE", value_parser = parse_contact_role)]
+    pub roles: Vec<ContactRole>,
+
+    /// Template variables (`data`) as a JSON object.
+    #[arg(long, value_name = "JSON")]
+    pub data: Option<String>,
+}
+
+/// `tipline outbox ...`.
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List the mail in the outbox with its files.
+    #[command(after_help = "\
+Examples:
+  tipline outbox list
+  tipline --json outbox list")]
+    List,
 }
 
 /// Arguments of `tipline init`.
@@ -432,6 +536,10 @@ fn kind_help() -> String {
 }
 
 fn parse_org_kind(s: &str) -> Result<OrgKind, String> {
+    s.parse().map_err(|e: tipline_model::UnknownName| e.to_string())
+}
+
+fn parse_contact_role(s: &str) -> Result<ContactRole, String> {
     s.parse().map_err(|e: tipline_model::UnknownName| e.to_string())
 }
 

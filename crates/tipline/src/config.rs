@@ -19,6 +19,7 @@ use figment::providers::{Format, Serialized, Toml};
 use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider};
 use serde::{Deserialize, Serialize};
+use tipline_notify::{Secret, SmtpTls};
 
 /// Name of the config file inside the data directory.
 pub const CONFIG_FILE_NAME: &str = "tipline.toml";
@@ -30,7 +31,7 @@ const ENV_PREFIX: &str = "TIPLINE_";
 /// `TIPLINE_*` variables that are not config keys (`TIPLINE_TEST_*` is skipped as well).
 const ENV_NOT_KEYS: &[&str] = &["TIPLINE_CONFIG", "TIPLINE_DATA_DIR", "TIPLINE_LOG"];
 /// The config file's sections; `TIPLINE_<SECTION>_<KEY>` sets `<section>.<key>`.
-const SECTIONS: &[&str] = &["database", "server", "log"];
+const SECTIONS: &[&str] = &["database", "server", "log", "smtp", "notify"];
 /// Short environment variable names for common keys: (variable, key).
 const ENV_ALIASES: &[(&str, &str)] = &[("TIPLINE_LISTEN", "server.listen")];
 
@@ -135,6 +136,89 @@ pub struct Config {
     pub server: ServerConfig,
     /// Diagnostic logging.
     pub log: LogConfig,
+    /// The SMTP server notifications are mailed through.
+    pub smtp: SmtpConfig,
+    /// Notifications: sender, templates, signing, webhooks, retries.
+    pub notify: NotifyConfig,
+}
+
+/// `[smtp]`: the server notifications are mailed through. Without `host`, mail goes to the
+/// outbox (`.eml` files in the data directory) instead.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Server host name (its certificate must name it).
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Port; 587 for `starttls`, 465 for `tls`, 25 for `none` when unset.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// `starttls` (required STARTTLS), `tls` (implicit TLS) or `none` (a local relay only).
+    pub tls: SmtpTls,
+    /// AUTH user name.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// AUTH password (prefer `TIPLINE_SMTP_PASSWORD` or `password_file`).
+    #[serde(default)]
+    pub password: Option<Secret>,
+    /// A file holding the AUTH password (its first line).
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// A PEM file of extra root certificates to trust (a private CA).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Timeout of each SMTP command, in seconds.
+    pub timeout_secs: u64,
+    /// The name given in EHLO (default: the domain of `notify.from`).
+    #[serde(default)]
+    pub hello_name: Option<String>,
+}
+
+/// `[notify]`: how notifications are written and delivered.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// `From` address of every email (and the SMTP envelope sender).
+    pub from: String,
+    /// `From` display name.
+    #[serde(default)]
+    pub from_name: Option<String>,
+    /// `Reply-To` address.
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    /// Signature appended to every email.
+    #[serde(default)]
+    pub signature: Option<String>,
+    /// Ticket references are `<prefix>-<year>-<number>`.
+    pub ticket_prefix: String,
+    /// Directory of `*.j2` templates that add to or replace the shipped ones.
+    #[serde(default)]
+    pub templates_dir: Option<PathBuf>,
+    /// Where `.eml` files go when no SMTP host is set (default: `outbox` in the data directory).
+    #[serde(default)]
+    pub outbox_dir: Option<PathBuf>,
+    /// ASCII-armored OpenPGP secret key to sign outgoing mail with (PGP/MIME).
+    #[serde(default)]
+    pub pgp_key_file: Option<PathBuf>,
+    /// Its passphrase (prefer `TIPLINE_NOTIFY_PGP_PASSPHRASE`).
+    #[serde(default)]
+    pub pgp_passphrase: Option<Secret>,
+    /// Master secret from which each webhook endpoint's HMAC key is derived.
+    #[serde(default)]
+    pub webhook_secret: Option<Secret>,
+    /// Timeout of a webhook request, in seconds.
+    pub webhook_timeout_secs: u64,
+    /// Internal networks webhooks may reach anyway, comma separated (e.g. `127.0.0.0/8`).
+    #[serde(default)]
+    pub webhook_allow_networks: Option<String>,
+    /// Delivery attempts in all before a notification fails.
+    pub max_attempts: u32,
+    /// Wait after the first failed attempt, in seconds (doubling each time).
+    pub retry_base_secs: u64,
+    /// Longest wait between attempts, in seconds.
+    pub retry_max_secs: u64,
+    /// Pause between passes of the delivery worker in `serve`, in seconds.
+    pub worker_interval_secs: u64,
 }
 
 /// `[database]`: where data is stored.
@@ -230,12 +314,121 @@ impl Config {
                 request_timeout_secs: 30,
             },
             log: LogConfig { level: None, format: LogFormat::Text },
+            smtp: SmtpConfig {
+                host: None,
+                port: None,
+                tls: SmtpTls::Starttls,
+                username: None,
+                password: None,
+                password_file: None,
+                ca_file: None,
+                timeout_secs: 30,
+                hello_name: None,
+            },
+            notify: NotifyConfig {
+                from: "tipline@localhost".into(),
+                from_name: None,
+                reply_to: None,
+                signature: None,
+                ticket_prefix: "TIPLINE".into(),
+                templates_dir: None,
+                outbox_dir: None,
+                pgp_key_file: None,
+                pgp_passphrase: None,
+                webhook_secret: None,
+                webhook_timeout_secs: 15,
+                webhook_allow_networks: None,
+                max_attempts: 8,
+                retry_base_secs: 60,
+                retry_max_secs: 21_600,
+                worker_interval_secs: 5,
+            },
         }
     }
 
     /// Whether the database is the default SQLite file of the data directory.
     pub fn uses_default_database(&self, paths: &Paths) -> bool {
         self.database.url.expose() == tipline_store::sqlite_url(&paths.database_file())
+    }
+}
+
+impl NotifyConfig {
+    /// The parsed `webhook_allow_networks`.
+    pub fn allowed_networks(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        let Some(list) = &self.webhook_allow_networks else { return Ok(Vec::new()) };
+        list.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().map_err(|_| format!("`{s}` is not a network such as 127.0.0.0/8")))
+            .collect()
+    }
+}
+
+impl Config {
+    /// The notifier's settings: reads the files the configuration names (SMTP password and
+    /// CA, OpenPGP key), so errors name the key and the file.
+    pub fn notifier_settings(
+        &self,
+        paths: &Paths,
+    ) -> anyhow::Result<tipline_notify::NotifierSettings> {
+        let read = |key: &str, path: &Path| {
+            std::fs::read_to_string(path)
+                .with_context(|| format!("invalid config: {key}: cannot read {}", path.display()))
+        };
+        let notify = &self.notify;
+        let outbox = notify.outbox_dir.clone().unwrap_or_else(|| paths.data_dir.join("outbox"));
+        let mut settings = tipline_notify::NotifierSettings::new(notify.from.clone(), outbox);
+        settings.sender.from_name = notify.from_name.clone();
+        settings.sender.reply_to = notify.reply_to.clone();
+        settings.sender.signature = notify.signature.clone();
+        settings.ticket_prefix = notify.ticket_prefix.clone();
+        settings.templates_dir = notify.templates_dir.clone();
+        if let Some(host) = &self.smtp.host {
+            let password = match (&self.smtp.password, &self.smtp.password_file) {
+                (Some(password), _) => Some(password.clone()),
+                (None, Some(file)) => Some(Secret::new(
+                    read("smtp.password_file", file)?
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                )),
+                (None, None) => None,
+            };
+            let ca_pem = match &self.smtp.ca_file {
+                Some(file) => Some(read("smtp.ca_file", file)?.into_bytes()),
+                None => None,
+            };
+            settings.smtp =
+                Some(tipline_notify::SmtpSettings {
+                    host: host.clone(),
+                    port: self.smtp.port.unwrap_or(self.smtp.tls.default_port()),
+                    tls: self.smtp.tls,
+                    username: self.smtp.username.clone(),
+                    password,
+                    ca_pem,
+                    timeout: std::time::Duration::from_secs(self.smtp.timeout_secs),
+                    hello_name: self.smtp.hello_name.clone().or_else(|| {
+                        notify.from.rsplit_once('@').map(|(_, domain)| domain.to_string())
+                    }),
+                });
+        }
+        if let Some(file) = &notify.pgp_key_file {
+            settings.signing_key =
+                Some((read("notify.pgp_key_file", file)?, notify.pgp_passphrase.clone()));
+        }
+        settings.webhook_secret = notify.webhook_secret.clone();
+        settings.outbound.timeout = std::time::Duration::from_secs(notify.webhook_timeout_secs);
+        settings.outbound.allowed_networks = notify
+            .allowed_networks()
+            .map_err(|e| anyhow::anyhow!("invalid config: notify.webhook_allow_networks: {e}"))?;
+        settings.retry = tipline_notify::RetryPolicy {
+            max_attempts: notify.max_attempts,
+            base: std::time::Duration::from_secs(notify.retry_base_secs),
+            max: std::time::Duration::from_secs(notify.retry_max_secs),
+        };
+        settings.poll_interval = std::time::Duration::from_secs(notify.worker_interval_secs);
+        Ok(settings)
     }
 }
 
@@ -276,6 +469,37 @@ pub fn default_file_text(paths: &Paths) -> String {
 # level = "info"
 # "text" or "json".
 # format = "{format}"
+
+[smtp]
+# The server notifications are mailed through. Without a host, mail is written to the
+# outbox (.eml files in the data directory) instead. Secrets: TIPLINE_SMTP_PASSWORD.
+# host = "smtp.example.org"
+# "starttls" (port 587), "tls" (port 465) or "none" (a local relay, port 25).
+# tls = "{smtp_tls}"
+# port = 587
+# username = "tipline"
+# password_file = "/etc/tipline/smtp-password"
+# ca_file = "/etc/tipline/ca.pem"
+# timeout_secs = {smtp_timeout}
+
+[notify]
+# from = "{from}"
+# from_name = "CERT Incident Desk"
+# reply_to = "cert@example.org"
+# signature = "CERT Incident Desk, +00 000 0000"
+# ticket_prefix = "{ticket_prefix}"
+# templates_dir = "/etc/tipline/templates"
+# outbox_dir = "/var/lib/tipline/outbox"
+# Sign outgoing mail (PGP/MIME); passphrase from TIPLINE_NOTIFY_PGP_PASSPHRASE.
+# pgp_key_file = "/etc/tipline/signing-key.asc"
+# Webhook signatures (HMAC-SHA256); prefer TIPLINE_NOTIFY_WEBHOOK_SECRET.
+# webhook_secret = "change-me"
+# webhook_timeout_secs = {webhook_timeout}
+# webhook_allow_networks = "127.0.0.0/8"
+# max_attempts = {max_attempts}
+# retry_base_secs = {retry_base}
+# retry_max_secs = {retry_max}
+# worker_interval_secs = {worker_interval}
 "#,
         url = defaults.database.url.expose(),
         max_connections = defaults.database.max_connections,
@@ -283,6 +507,15 @@ pub fn default_file_text(paths: &Paths) -> String {
         max_body_bytes = defaults.server.max_body_bytes,
         request_timeout_secs = defaults.server.request_timeout_secs,
         format = defaults.log.format.as_str(),
+        smtp_tls = defaults.smtp.tls.as_str(),
+        smtp_timeout = defaults.smtp.timeout_secs,
+        from = defaults.notify.from,
+        ticket_prefix = defaults.notify.ticket_prefix,
+        webhook_timeout = defaults.notify.webhook_timeout_secs,
+        max_attempts = defaults.notify.max_attempts,
+        retry_base = defaults.notify.retry_base_secs,
+        retry_max = defaults.notify.retry_max_secs,
+        worker_interval = defaults.notify.worker_interval_secs,
     )
 }
 
@@ -320,6 +553,49 @@ impl Config {
             && let Err(e) = tracing_subscriber::EnvFilter::try_new(level)
         {
             fail("log.level", format!("invalid filter `{level}`: {e}"))?;
+        }
+        if self.smtp.port == Some(0) {
+            fail("smtp.port", "must be between 1 and 65535".into())?;
+        }
+        if self.smtp.password.is_some() && self.smtp.password_file.is_some() {
+            fail("smtp.password", "set either password or password_file, not both".into())?;
+        }
+        if self.smtp.timeout_secs == 0 {
+            fail("smtp.timeout_secs", "must be at least 1".into())?;
+        }
+        for (key, address) in [
+            ("notify.from", Some(&self.notify.from)),
+            ("notify.reply_to", self.notify.reply_to.as_ref()),
+        ] {
+            if let Some(address) = address
+                && tipline_notify::check_address(address).is_err()
+            {
+                fail(key, format!("`{address}` is not an email address"))?;
+            }
+        }
+        let prefix = &self.notify.ticket_prefix;
+        if prefix.is_empty()
+            || prefix.len() > 20
+            || !prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            fail(
+                "notify.ticket_prefix",
+                format!("`{prefix}` must be 1-20 letters, digits or `-`"),
+            )?;
+        }
+        for (key, value) in [
+            ("notify.webhook_timeout_secs", self.notify.webhook_timeout_secs),
+            ("notify.retry_base_secs", self.notify.retry_base_secs),
+            ("notify.retry_max_secs", self.notify.retry_max_secs),
+            ("notify.worker_interval_secs", self.notify.worker_interval_secs),
+            ("notify.max_attempts", u64::from(self.notify.max_attempts)),
+        ] {
+            if value == 0 {
+                fail(key, "must be at least 1".into())?;
+            }
+        }
+        if let Err(e) = self.notify.allowed_networks() {
+            fail("notify.webhook_allow_networks", e)?;
         }
         Ok(())
     }
@@ -655,7 +931,7 @@ mod tests {
         check(
             Some("colour = true\n"),
             &[],
-            "invalid config: colour: unknown key; expected one of `database`, `server`, `log` (from config file FILE)",
+            "invalid config: colour: unknown key; expected one of `database`, `server`, `log`, `smtp`, `notify` (from config file FILE)",
         );
         check(
             None,
@@ -706,6 +982,62 @@ mod tests {
         let config = load_with(&setup, &env, FlagOverrides::default());
         assert!(!format!("{config:?}").contains("hunter2"));
         assert_eq!(config.database.url.to_string(), "postgres://u:***@db/x");
+    }
+
+    #[test]
+    fn smtp_and_notify_settings_come_from_file_and_environment() {
+        let setup = setup(Some(
+            "[smtp]\nhost = \"smtp.example.org\"\ntls = \"tls\"\n[notify]\nfrom = \"cert@example.org\"\n",
+        ));
+        let env = [
+            ("TIPLINE_SMTP_PASSWORD", "hunter2"),
+            ("TIPLINE_SMTP_USERNAME", "tipline"),
+            ("TIPLINE_NOTIFY_WEBHOOK_SECRET", "s3cret"),
+            ("TIPLINE_NOTIFY_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8, 10.0.0.0/8"),
+            ("TIPLINE_NOTIFY_MAX_ATTEMPTS", "3"),
+        ];
+        let config = load_with(&setup, &env, FlagOverrides::default());
+        assert_eq!(config.smtp.host.as_deref(), Some("smtp.example.org"));
+        assert_eq!(config.smtp.tls, SmtpTls::Tls);
+        assert_eq!(config.smtp.password.as_ref().unwrap().expose(), "hunter2");
+        assert_eq!(config.notify.max_attempts, 3);
+        assert_eq!(config.notify.allowed_networks().unwrap().len(), 2);
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2") && !printed.contains("s3cret"), "{printed}");
+        let settings = config.notifier_settings(&setup.paths).unwrap();
+        let smtp = settings.smtp.unwrap();
+        assert_eq!((smtp.port, smtp.username.as_deref()), (465, Some("tipline")));
+        assert_eq!(settings.outbox_dir, setup.paths.data_dir.join("outbox"));
+        assert!(!format!("{smtp:?}").contains("hunter2"));
+
+        let check = |env: &[(&str, &str)], expected: &str| {
+            assert_eq!(error_of(&setup, env), expected);
+        };
+        check(
+            &[("TIPLINE_SMTP_BOGUS", "1")],
+            "invalid config: smtp.bogus: unknown key; expected one of `host`, `port`, `tls`, `username`, `password`, `password_file`, `ca_file`, `timeout_secs`, `hello_name` (from environment variable TIPLINE_SMTP_BOGUS)",
+        );
+        check(
+            &[("TIPLINE_SMTP_TLS", "ssl")],
+            "invalid config: smtp.tls: unknown value `ssl`; expected one of `starttls`, `tls`, `none` (from environment variable TIPLINE_SMTP_TLS)",
+        );
+        check(
+            &[("TIPLINE_NOTIFY_FROM", "not an address")],
+            "invalid config: notify.from: `not an address` is not an email address (from environment variable TIPLINE_NOTIFY_FROM)",
+        );
+        check(
+            &[("TIPLINE_NOTIFY_WEBHOOK_ALLOW_NETWORKS", "localhost")],
+            "invalid config: notify.webhook_allow_networks: `localhost` is not a network such as 127.0.0.0/8 (from environment variable TIPLINE_NOTIFY_WEBHOOK_ALLOW_NETWORKS)",
+        );
+        let missing = Config {
+            notify: NotifyConfig {
+                pgp_key_file: Some("/nonexistent/key.asc".into()),
+                ..config.notify.clone()
+            },
+            ..config.clone()
+        };
+        let error = missing.notifier_settings(&setup.paths).unwrap_err().to_string();
+        assert_eq!(error, "invalid config: notify.pgp_key_file: cannot read /nonexistent/key.asc");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod health;
 pub mod intel;
+pub mod notify;
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -34,6 +35,7 @@ use crate::AppState;
         (name = "associations", description = "Relationships between objects"),
         (name = "sightings", description = "Indicators seen by organizations"),
         (name = "audit", description = "Who changed what"),
+        (name = "notifications", description = "Notifications sent to organizations, and the rules that decide them"),
         (name = "meta", description = "The API document itself"),
     )
 )]
@@ -77,5 +79,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(intel::list_sightings, intel::create_sighting))
         .routes(routes!(intel::get_sighting))
         .routes(routes!(intel::owners))
+        .routes(routes!(notify::list_notifications))
+        .routes(routes!(notify::get_notification))
+        .routes(routes!(notify::acknowledge_notification))
+        .routes(routes!(notify::list_rules, notify::create_rule))
+        .routes(routes!(notify::get_rule, notify::update_rule, notify::delete_rule))
+        .routes(routes!(notify::effective_rules))
         .routes(routes!(health::openapi_document))
 }

@@ -2,5 +2,6 @@
 
 mod admin;
 mod indicators;
+mod notifications;
 mod relations;
 mod support;

@@ -9,6 +9,7 @@
 mod community;
 mod indicator;
 mod init;
+mod notify;
 mod org;
 mod serve;
 mod token;
@@ -45,6 +46,8 @@ pub async fn run(command: Command, context: &Context) -> anyhow::Result<()> {
         Command::User(command) => user::run(context, command).await,
         Command::Token(command) => token::run(context, command).await,
         Command::Indicator(command) => indicator::run(context, command).await,
+        Command::Notify(command) => notify::run(context, command).await,
+        Command::Outbox(command) => notify::outbox(context, command).await,
     }
 }
 

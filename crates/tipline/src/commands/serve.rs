@@ -1,5 +1,5 @@
 //! `tipline serve`: run the HTTP server on the configured store until Ctrl-C or SIGTERM,
-//! then let in-flight requests finish.
+//! then let in-flight requests finish. The notification delivery worker runs alongside.
 
 use std::time::Duration;
 
@@ -20,6 +20,7 @@ pub async fn run(context: &Context, _args: ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: server.max_body_bytes,
         request_timeout: Duration::from_secs(server.request_timeout_secs),
     };
+    let notifier = super::notify::notifier(context, &session)?;
     let application = Application::build(store.clone(), settings)
         .await
         .with_context(|| format!("cannot listen on {}", server.listen))?;
@@ -33,7 +34,23 @@ pub async fn run(context: &Context, _args: ServeArgs) -> anyhow::Result<()> {
     output::lines([format!(
         "tipline listening on http://{address}  (API /api/v1, OpenAPI /api/v1/openapi.json, health /healthz)"
     )])?;
+    tracing::info!(
+        smtp = notifier.smtp_server().unwrap_or("none (outbox)"),
+        signed = notifier.signing_fingerprint().is_some(),
+        "notification worker starting"
+    );
+    let (stop_worker, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(async move {
+        let mut stopped = stopped;
+        notifier
+            .run(async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            })
+            .await;
+    });
     let result = application.run_until(shutdown_signal()).await.context("server failed");
+    let _ = stop_worker.send(true);
+    let _ = worker.await;
     tracing::info!("tipline stopped");
     session.close().await;
     result
