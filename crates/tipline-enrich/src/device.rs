@@ -222,7 +222,7 @@ fn matches(haystack: &str, needle: &str) -> bool {
 }
 
 fn service_texts(service: &Service, field: Field) -> Vec<String> {
-    match field {
+    let mut texts: Vec<String> = match field {
         Field::Product => service.product.iter().cloned().collect(),
         Field::Banner => service.banner.iter().cloned().collect(),
         Field::HttpTitle => service.http_title.iter().cloned().collect(),
@@ -234,7 +234,10 @@ fn service_texts(service: &Service, field: Field) -> Vec<String> {
             .filter_map(|s| Some(format!("{}:{}", s.vendor?, s.product?).to_ascii_lowercase()))
             .collect(),
         Field::Os => Vec::new(),
-    }
+    };
+    texts.sort();
+    texts.dedup();
+    texts
 }
 
 /// Identify the device of `host`, or `None` when no rule matches and no hardware is known.

@@ -98,7 +98,7 @@ enum CityField {
 struct Location {
     latitude: Option<f64>,
     longitude: Option<f64>,
-    accuracy_radius: Option<u32>,
+    accuracy_radius: Option<u16>,
     time_zone: Option<String>,
 }
 
@@ -138,7 +138,7 @@ impl MmdbRecord {
         if let Some(location) = self.location {
             keep(&mut into.latitude, location.latitude);
             keep(&mut into.longitude, location.longitude);
-            keep(&mut into.accuracy_radius_km, location.accuracy_radius);
+            keep(&mut into.accuracy_radius_km, location.accuracy_radius.map(u32::from));
             keep(&mut into.time_zone, location.time_zone);
         }
         keep(&mut into.latitude, self.latitude);

@@ -93,3 +93,20 @@ pub fn parse(text: &str) -> Result<Vec<(IpNet, String)>, String> {
     }
     Ok(entries)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_is_preferred_and_prefixes_parse() {
+        let text = r#"{"services": [[["74.0.0.0/8", "2001:4860::/32"], ["http://rdap.example/", "https://rdap.example/"]]]}"#;
+        let entries = parse(text).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].1, "https://rdap.example/");
+        assert_eq!(
+            parse(r#"{"services": [[["x"], ["https://a/"]]]}"#).unwrap_err(),
+            "services[0]: `x` is not a prefix"
+        );
+    }
+}
