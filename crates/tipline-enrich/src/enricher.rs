@@ -162,6 +162,18 @@ impl Enricher {
             .collect()
     }
 
+    /// Names of the enabled providers for `subject` that answer locally and keep nothing in
+    /// the database (GeoIP): cheap enough to ask on every read.
+    pub fn local_providers_for(&self, subject: &Subject) -> Vec<&'static str> {
+        self.slots
+            .iter()
+            .filter(|s| {
+                s.provider.is_ok() && !s.policy.store_cache && s.subjects.contains(&subject.kind())
+            })
+            .map(|s| s.name)
+            .collect()
+    }
+
     /// Ask `provider` about `subject`.
     pub async fn lookup(
         &self,
