@@ -3,11 +3,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
-use tipline_enrich::{EnrichError, LookupOptions, ProviderStatus, Source, Subject};
+use serde::Deserialize;
+use tipline_enrich::{EnrichmentReport, LookupOptions, ProviderStatus, Subject, enrich_value};
 use tipline_model::validate::FieldError;
 use tipline_store::EnrichmentRecord;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorResponses};
@@ -31,37 +31,6 @@ pub struct EnrichmentQuery {
     pub raw: bool,
 }
 
-/// The answers about one value.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EnrichmentReport {
-    /// The value as given.
-    pub value: String,
-    /// The value in canonical form.
-    pub subject: String,
-    /// `ip` or `domain`.
-    pub kind: String,
-    /// One result per provider asked, alphabetical.
-    pub results: Vec<EnrichmentResult>,
-}
-
-/// One provider's result: an answer or an error.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EnrichmentResult {
-    /// The provider.
-    pub provider: String,
-    /// `ok` or `error`.
-    pub status: &'static str,
-    /// Where the answer came from.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<Source>,
-    /// The answer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enrichment: Option<EnrichmentRecord>,
-    /// Why there is no answer (provider, what failed, whether a retry may help).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<EnrichError>,
-}
-
 /// Enrich a value: cached answers unless `refresh=true`; provider failures are reported per
 /// provider (HTTP 200), never as a failure of the request.
 #[utoipa::path(get, path = "/api/v1/enrichments", tag = "enrichment", params(EnrichmentQuery),
@@ -71,66 +40,24 @@ pub async fn enrichments(
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<EnrichmentQuery>,
 ) -> ApiResult<Json<EnrichmentReport>> {
-    let subject = Subject::parse(&q.value)
-        .map_err(|e| ApiError::Invalid(vec![FieldError::new("value", e)]))?;
     if q.refresh && !p.can_write() {
         return Err(ApiError::Forbidden(
             "refresh=true spends provider credits: analysts and admins only".into(),
         ));
     }
-    let providers: Vec<String> = match &q.provider {
-        Some(list) => {
-            let names: Vec<String> = list
-                .split(',')
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(String::from)
-                .collect();
-            for name in &names {
-                if tipline_enrich::providers::registration(name).is_none() {
-                    return Err(ApiError::Invalid(vec![FieldError::new(
-                        "provider",
-                        format!(
-                            "unknown provider `{name}`; known: {}",
-                            tipline_enrich::providers::names()
-                        ),
-                    )]));
-                }
-            }
-            names
-        }
-        None => s.enricher.providers_for(&subject).into_iter().map(String::from).collect(),
-    };
-    let options = LookupOptions { refresh: q.refresh, raw: q.raw };
-    let lookups = providers.iter().map(|name| s.enricher.lookup(name, &subject, options));
-    let answers = futures::future::join_all(lookups).await;
-    let mut results: Vec<EnrichmentResult> = providers
-        .into_iter()
-        .zip(answers)
-        .map(|(provider, answer)| match answer {
-            Ok(answer) => EnrichmentResult {
-                provider,
-                status: "ok",
-                source: Some(answer.source),
-                enrichment: Some((*answer.record).clone()),
-                error: None,
-            },
-            Err(error) => EnrichmentResult {
-                provider,
-                status: "error",
-                source: None,
-                enrichment: None,
-                error: Some(error),
-            },
-        })
+    let providers: Vec<String> = q
+        .provider
+        .iter()
+        .flat_map(|list| list.split(','))
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(String::from)
         .collect();
-    results.sort_by(|a, b| a.provider.cmp(&b.provider));
-    Ok(Json(EnrichmentReport {
-        value: q.value,
-        subject: subject.to_string(),
-        kind: subject.kind().as_str().to_string(),
-        results,
-    }))
+    let options = LookupOptions { refresh: q.refresh, raw: q.raw };
+    enrich_value(&s.enricher, &q.value, &providers, options)
+        .await
+        .map(Json)
+        .map_err(|bad| ApiError::Invalid(vec![FieldError::new(bad.field, bad.reason)]))
 }
 
 /// Every enrichment provider: enabled or why not, what it enriches, and its counters
