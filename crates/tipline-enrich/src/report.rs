@@ -48,8 +48,9 @@ pub struct BadArgument {
     pub reason: String,
 }
 
-/// Ask `providers` (every enabled one for the value's kind when empty) about `value`.
-/// Provider failures are results, not errors; only a bad value or provider name is.
+/// Ask `providers` about `value`; when none are named, every provider that enriches the
+/// value's kind, disabled ones included (they report why they are disabled). Provider
+/// failures are results, not errors; only a bad value or provider name is.
 pub async fn enrich_value(
     enricher: &Enricher,
     value: &str,
@@ -66,7 +67,11 @@ pub async fn enrich_value(
         }
     }
     let mut names: Vec<String> = if providers.is_empty() {
-        enricher.providers_for(&subject).into_iter().map(String::from).collect()
+        crate::providers::PROVIDERS
+            .iter()
+            .filter(|r| r.subjects.contains(&subject.kind()))
+            .map(|r| r.name.to_string())
+            .collect()
     } else {
         providers.to_vec()
     };

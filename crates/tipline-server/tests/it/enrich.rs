@@ -80,12 +80,14 @@ async fn enrich_a_value_then_read_it_on_the_indicator(backend: TestBackend) {
     );
     let results = reply.body["results"].as_array().unwrap();
     let names: Vec<&str> = results.iter().map(|r| r["provider"].as_str().unwrap()).collect();
-    assert_eq!(names, ["geoip", "shodan"]);
-    assert_eq!(results[0]["enrichment"]["normalized"]["city"], "San Diego");
-    assert_eq!(results[1]["status"], "ok");
-    assert_eq!(results[1]["source"], "upstream");
-    assert_eq!(results[1]["enrichment"]["normalized"]["device"]["manufacturer"], "Microsoft");
-    assert_eq!(results[1]["enrichment"].get("raw"), None);
+    assert_eq!(names, ["censys", "dns", "dnsbl", "geoip", "rdap", "shodan"]);
+    let status: Vec<&str> = results.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(status, ["error", "error", "error", "ok", "error", "ok"]);
+    assert_eq!(results[0]["error"]["kind"], "disabled");
+    assert_eq!(results[3]["enrichment"]["normalized"]["city"], "San Diego");
+    assert_eq!(results[5]["source"], "upstream");
+    assert_eq!(results[5]["enrichment"]["normalized"]["device"]["manufacturer"], "Microsoft");
+    assert_eq!(results[5]["enrichment"].get("raw"), None);
 
     let again =
         app.get("/api/v1/enrichments?value=214.78.120.1&provider=shodan&raw=true", &token).await;

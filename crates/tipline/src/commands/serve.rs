@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use tipline_server::{Application, ServerSettings};
+use std::sync::Arc;
+
+use tipline_server::{Application, ServerSettings, Services};
 
 use super::Context;
 use crate::cli::ServeArgs;
@@ -20,10 +22,17 @@ pub async fn run(context: &Context, _args: ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: server.max_body_bytes,
         request_timeout: Duration::from_secs(server.request_timeout_secs),
     };
-    let application = Application::build(store.clone(), settings)
+    let enricher = context.enricher(&store)?;
+    let statuses = enricher.statuses();
+    let services = Services { enricher: Arc::new(enricher) };
+    let application = Application::build_with(store.clone(), settings, services)
         .await
         .with_context(|| format!("cannot listen on {}", server.listen))?;
     let address = application.local_addr();
+    for status in statuses.iter().filter(|s| !s.enabled) {
+        let reason = status.disabled_reason.as_deref().unwrap_or_default();
+        tracing::info!(provider = %status.name, reason, "enrichment provider disabled");
+    }
     tracing::info!(
         %address,
         database = %context.config.database.url,
