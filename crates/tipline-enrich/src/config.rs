@@ -70,12 +70,27 @@ impl Default for EnrichConfig {
 }
 
 impl EnrichConfig {
+    /// Every provider switched off, and the resolver pointed at a local port nothing answers
+    /// on: a starting point for tests and for servers that do not enrich.
+    pub fn all_disabled() -> EnrichConfig {
+        let mut config = EnrichConfig::default();
+        config.censys.enabled = false;
+        config.dns.enabled = false;
+        config.dnsbl.enabled = false;
+        config.geoip.enabled = false;
+        config.rdap.enabled = false;
+        config.shodan.enabled = false;
+        config.dns.nameserver = Some("127.0.0.1:9".into());
+        config
+    }
+
     /// Check values that parse but cannot work, naming the key.
     pub fn validate(&self) -> Result<(), ConfigProblem> {
         if self.max_response_bytes == 0 {
             return Err(ConfigProblem::new("enrich.max_response_bytes", "must be at least 1"));
         }
         for registration in crate::providers::PROVIDERS {
+            registration.effective_policy(self)?;
             (registration.validate)(self)?;
         }
         Ok(())

@@ -104,7 +104,8 @@ impl Enricher {
         let context = BuildContext { http, resolver };
         let mut slots = Vec::with_capacity(PROVIDERS.len());
         for registration in PROVIDERS {
-            let (built, policy) = (registration.build)(config, &context)?;
+            let policy = registration.effective_policy(config)?;
+            let built = (registration.build)(config, &context)?;
             slots.push(Arc::new(Slot {
                 name: registration.name,
                 subjects: registration.subjects,
@@ -128,15 +129,7 @@ impl Enricher {
 
     /// An enricher with every provider disabled (for servers and tests that do not enrich).
     pub fn disabled() -> Enricher {
-        let mut config = EnrichConfig::default();
-        config.dns.enabled = false;
-        config.dnsbl.enabled = false;
-        config.rdap.enabled = false;
-        config.geoip.enabled = false;
-        config.shodan.enabled = false;
-        config.censys.enabled = false;
-        config.dns.nameserver = Some("127.0.0.1".into());
-        Enricher::new(&config, None).expect("the default configuration is valid")
+        Enricher::new(&EnrichConfig::all_disabled(), None).expect("the configuration is valid")
     }
 
     /// Every provider's state and counters, alphabetical.

@@ -20,6 +20,7 @@ mod enricher;
 pub mod error;
 pub mod host;
 pub mod http;
+mod json;
 pub mod policy;
 pub mod providers;
 pub mod report;

@@ -602,6 +602,14 @@ mod tests {
         load(&setup.paths, &Environment::from_pairs(env.iter().copied()), &flags).unwrap()
     }
 
+    /// Loading with `file` and `env` fails with `expected` (`FILE` stands for the file's path).
+    fn check(file: Option<&str>, env: &[(&str, &str)], expected: &str) {
+        let setup = setup(file);
+        let message = error_of(&setup, env);
+        let expected = expected.replace("FILE", &setup.paths.config_file.display().to_string());
+        assert_eq!(message, expected);
+    }
+
     fn error_of(setup: &Setup, env: &[(&str, &str)]) -> String {
         load(&setup.paths, &Environment::from_pairs(env.iter().copied()), &FlagOverrides::default())
             .unwrap_err()
@@ -695,12 +703,6 @@ mod tests {
 
     #[test]
     fn errors_name_key_origin_and_problem() {
-        let check = |file: Option<&str>, env: &[(&str, &str)], expected: &str| {
-            let setup = setup(file);
-            let message = error_of(&setup, env);
-            let expected = expected.replace("FILE", &setup.paths.config_file.display().to_string());
-            assert_eq!(message, expected);
-        };
         check(
             Some("[server]\nbogus = 1\n"),
             &[],
@@ -799,12 +801,6 @@ mod tests {
 
     #[test]
     fn enrichment_errors_name_key_and_origin() {
-        let check = |file: Option<&str>, env: &[(&str, &str)], expected: &str| {
-            let setup = setup(file);
-            let message = error_of(&setup, env);
-            let expected = expected.replace("FILE", &setup.paths.config_file.display().to_string());
-            assert_eq!(message, expected);
-        };
         check(
             None,
             &[("TIPLINE_SHODAN_APIKEY", "x")],

@@ -48,6 +48,26 @@ pub struct Fetched {
     pub ttl: Option<Duration>,
 }
 
+impl Fetched {
+    /// A normalized `record` and the raw response it came from.
+    pub fn new(record: &impl serde::Serialize, raw: String) -> Fetched {
+        let normalized = serde_json::to_value(record).expect("normalized records serialize");
+        Fetched { normalized, raw, credits_used: None, ttl: None }
+    }
+
+    /// A record computed locally (DNS, GeoIP): the raw form is the record itself.
+    pub fn local(record: &impl serde::Serialize) -> Fetched {
+        let normalized = serde_json::to_value(record).expect("normalized records serialize");
+        Fetched { raw: normalized.to_string(), normalized, credits_used: None, ttl: None }
+    }
+
+    /// Keep this answer for at most `ttl` (e.g. "nothing known").
+    pub fn with_ttl(mut self, ttl: Duration) -> Fetched {
+        self.ttl = Some(ttl);
+        self
+    }
+}
+
 /// One enrichment source.
 pub trait Provider: Send + Sync {
     /// One attempt at looking `subject` up.
@@ -71,8 +91,8 @@ pub struct BuildContext {
     pub resolver: ResolverHandle,
 }
 
-/// Builds a provider from the configuration.
-pub type BuildFn = fn(&EnrichConfig, &BuildContext) -> Result<(Built, Policy), ConfigProblem>;
+/// Builds a provider from the configuration (may read credential files).
+pub type BuildFn = fn(&EnrichConfig, &BuildContext) -> Result<Built, ConfigProblem>;
 
 /// One line of the registration table.
 #[derive(Debug, Clone, Copy)]
@@ -83,9 +103,11 @@ pub struct Registration {
     pub subjects: &'static [SubjectKind],
     /// Its default policy (rate limit, concurrency, timeout, retries, cache lifetime).
     pub policy: fn() -> Policy,
-    /// Its section's policy overrides and other checks.
+    /// Its section's overrides of that policy.
+    pub overrides: fn(&EnrichConfig) -> crate::config::PolicyOverrides,
+    /// Checks of its section's own keys (the policy is checked by the framework).
     pub validate: fn(&EnrichConfig) -> Result<(), ConfigProblem>,
-    /// Build it from its section (may read credential files).
+    /// Build it from its section.
     pub build: BuildFn,
 }
 
@@ -109,18 +131,16 @@ pub fn names() -> String {
     PROVIDERS.iter().map(|r| r.name).collect::<Vec<_>>().join(", ")
 }
 
-/// Check a section's policy overrides (`section` is the provider name).
-pub(crate) fn validate_policy(
-    section: &str,
-    defaults: Policy,
-    overrides: &crate::config::PolicyOverrides,
-) -> Result<Policy, ConfigProblem> {
-    let policy = overrides.apply(defaults);
-    policy.validate(&format!("enrich.{section}")).map_err(|message| {
-        let (key, problem) = message.split_once(": ").unwrap_or((&message, "invalid"));
-        ConfigProblem::new(key, problem)
-    })?;
-    Ok(policy)
+impl Registration {
+    /// The effective policy: the provider's defaults with its section's overrides, checked.
+    pub fn effective_policy(&self, config: &EnrichConfig) -> Result<Policy, ConfigProblem> {
+        let policy = (self.overrides)(config).apply((self.policy)());
+        policy.validate(&format!("enrich.{}", self.name)).map_err(|message| {
+            let (key, problem) = message.split_once(": ").unwrap_or((&message, "invalid"));
+            ConfigProblem::new(key, problem)
+        })?;
+        Ok(policy)
+    }
 }
 
 #[cfg(test)]

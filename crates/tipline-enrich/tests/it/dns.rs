@@ -7,7 +7,7 @@ use serde_json::json;
 use tipline_enrich::{EnrichConfig, LookupOptions, Subject};
 
 use crate::dns_server::{DnsServer, Zone};
-use crate::support::{enricher, nothing_enabled};
+use crate::support::{enricher, normalized, nothing_enabled};
 
 async fn server() -> DnsServer {
     let mut zone = Zone::default();
@@ -48,18 +48,7 @@ fn config(server: &DnsServer) -> EnrichConfig {
 async fn forward_and_reverse_resolution() {
     let server = server().await;
     let enricher = enricher(&config(&server), None);
-    let lookup = |value: &'static str| {
-        let enricher = &enricher;
-        async move {
-            enricher
-                .lookup("dns", &Subject::parse(value).unwrap(), LookupOptions::default())
-                .await
-                .unwrap()
-                .record
-                .normalized
-                .clone()
-        }
-    };
+    let lookup = |value: &'static str| normalized(&enricher, "dns", value);
     assert_eq!(
         lookup("www.example.test").await,
         json!({
@@ -79,18 +68,7 @@ async fn forward_and_reverse_resolution() {
 async fn dnsbl_listing_codes_and_reasons() {
     let server = server().await;
     let enricher = enricher(&config(&server), None);
-    let lookup = |value: &'static str| {
-        let enricher = &enricher;
-        async move {
-            enricher
-                .lookup("dnsbl", &Subject::parse(value).unwrap(), LookupOptions::default())
-                .await
-                .unwrap()
-                .record
-                .normalized
-                .clone()
-        }
-    };
+    let lookup = |value: &'static str| normalized(&enricher, "dnsbl", value);
     assert_eq!(
         lookup("127.0.0.2").await,
         json!({

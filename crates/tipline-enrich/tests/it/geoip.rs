@@ -7,7 +7,7 @@ use serde_json::json;
 use tipline_enrich::providers::geoip::{GeoIp, GeoipConfig};
 use tipline_enrich::{LookupOptions, Subject};
 
-use crate::support::{enricher, nothing_enabled, testdata};
+use crate::support::{enricher, normalized, nothing_enabled, testdata};
 
 #[tokio::test]
 async fn city_and_asn_databases() {
@@ -16,18 +16,7 @@ async fn city_and_asn_databases() {
     config.geoip.city_db = Some(testdata("geoip/GeoIP2-City-Test.mmdb"));
     config.geoip.asn_db = Some(testdata("geoip/GeoLite2-ASN-Test.mmdb"));
     let enricher = enricher(&config, None);
-    let lookup = |ip: &'static str| {
-        let enricher = &enricher;
-        async move {
-            enricher
-                .lookup("geoip", &Subject::parse(ip).unwrap(), LookupOptions::default())
-                .await
-                .unwrap()
-                .record
-                .normalized
-                .clone()
-        }
-    };
+    let lookup = |ip: &'static str| normalized(&enricher, "geoip", ip);
     assert_eq!(
         lookup("214.78.120.1").await,
         json!({

@@ -39,6 +39,15 @@ async fn server(case: &HttpCase) -> MockServer {
     server
 }
 
+/// Answer GET `path` with `response` (the first `times` requests only, when given).
+async fn mount(server: &MockServer, path_: &str, response: ResponseTemplate, times: Option<u64>) {
+    let mock = Mock::given(method("GET")).and(path(path_)).respond_with(response);
+    match times {
+        Some(times) => mock.up_to_n_times(times).with_priority(1).mount(server).await,
+        None => mock.with_priority(2).mount(server).await,
+    }
+}
+
 fn received(requests: &[wiremock::Request], p: &str) -> usize {
     requests.iter().filter(|r| r.url.path() == p).count()
 }
@@ -55,10 +64,7 @@ pub async fn check(case: HttpCase) {
 
     if let Some((body, expected)) = &case.unauthorized {
         let server = server(&case).await;
-        Mock::given(method("GET"))
-            .and(path(case.path))
-            .respond_with(ResponseTemplate::new(401).set_body_string(body.clone()))
-            .mount(&server)
+        mount(&server, case.path, ResponseTemplate::new(401).set_body_string(body.clone()), None)
             .await;
         let error = lookup((case.configure)(&server.uri())).await.unwrap_err();
         assert_eq!(error.to_string(), *expected, "{}: 401", case.provider);
@@ -73,23 +79,22 @@ pub async fn check(case: HttpCase) {
     // 429 with Retry-After: 1, then success: one retry after at least a second.
     {
         let server = server(&case).await;
-        Mock::given(method("GET"))
-            .and(path(case.path))
-            .respond_with(
-                ResponseTemplate::new(429)
-                    .insert_header("retry-after", "1")
-                    .set_body_string(case.rate_limited.0.clone()),
-            )
-            .up_to_n_times(1)
-            .with_priority(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path(case.path))
-            .respond_with(ResponseTemplate::new(200).set_body_string(case.ok_body.clone()))
-            .with_priority(2)
-            .mount(&server)
-            .await;
+        mount(
+            &server,
+            case.path,
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "1")
+                .set_body_string(case.rate_limited.0.clone()),
+            Some(1),
+        )
+        .await;
+        mount(
+            &server,
+            case.path,
+            ResponseTemplate::new(200).set_body_string(case.ok_body.clone()),
+            None,
+        )
+        .await;
         let config = (case.configure)(&server.uri());
         let enricher = enricher(&config, None);
         let started = std::time::Instant::now();
@@ -111,15 +116,15 @@ pub async fn check(case: HttpCase) {
     // 429 asking for longer than max_retry_wait_secs: fails at once, retryable.
     {
         let server = server(&case).await;
-        Mock::given(method("GET"))
-            .and(path(case.path))
-            .respond_with(
-                ResponseTemplate::new(429)
-                    .insert_header("retry-after", "120")
-                    .set_body_string(case.rate_limited.0.clone()),
-            )
-            .mount(&server)
-            .await;
+        mount(
+            &server,
+            case.path,
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "120")
+                .set_body_string(case.rate_limited.0.clone()),
+            None,
+        )
+        .await;
         let error = lookup((case.configure)(&server.uri())).await.unwrap_err();
         assert_eq!(
             error.to_string(),
@@ -134,19 +139,20 @@ pub async fn check(case: HttpCase) {
     // 503 twice, then success.
     {
         let server = server(&case).await;
-        Mock::given(method("GET"))
-            .and(path(case.path))
-            .respond_with(ResponseTemplate::new(503).set_body_string("upstream maintenance"))
-            .up_to_n_times(2)
-            .with_priority(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path(case.path))
-            .respond_with(ResponseTemplate::new(200).set_body_string(case.ok_body.clone()))
-            .with_priority(2)
-            .mount(&server)
-            .await;
+        mount(
+            &server,
+            case.path,
+            ResponseTemplate::new(503).set_body_string("upstream maintenance"),
+            Some(2),
+        )
+        .await;
+        mount(
+            &server,
+            case.path,
+            ResponseTemplate::new(200).set_body_string(case.ok_body.clone()),
+            None,
+        )
+        .await;
         let answer = lookup((case.configure)(&server.uri())).await.unwrap();
         assert_eq!(answer.record.normalized["found"], true);
         assert_eq!(received(&server.received_requests().await.unwrap(), case.path), 3);
@@ -155,11 +161,7 @@ pub async fn check(case: HttpCase) {
     // 503 every time: three attempts (max_retries = 2), then a retryable error.
     {
         let server = server(&case).await;
-        Mock::given(method("GET"))
-            .and(path(case.path))
-            .respond_with(ResponseTemplate::new(503))
-            .mount(&server)
-            .await;
+        mount(&server, case.path, ResponseTemplate::new(503), None).await;
         let error = lookup((case.configure)(&server.uri())).await.unwrap_err();
         assert_eq!(
             error.to_string(),
@@ -172,10 +174,7 @@ pub async fn check(case: HttpCase) {
     // Malformed JSON: permanent, not retried.
     {
         let server = server(&case).await;
-        Mock::given(method("GET"))
-            .and(path(case.path))
-            .respond_with(ResponseTemplate::new(200).set_body_string("{\"oops\": "))
-            .mount(&server)
+        mount(&server, case.path, ResponseTemplate::new(200).set_body_string("{\"oops\": "), None)
             .await;
         let error = lookup((case.configure)(&server.uri())).await.unwrap_err();
         assert_eq!(error.to_string(), case.malformed);
@@ -185,15 +184,15 @@ pub async fn check(case: HttpCase) {
     // Slower than the 1 s timeout: three attempts, then a retryable timeout.
     {
         let server = server(&case).await;
-        Mock::given(method("GET"))
-            .and(path(case.path))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_string(case.ok_body.clone())
-                    .set_delay(Duration::from_secs(3)),
-            )
-            .mount(&server)
-            .await;
+        mount(
+            &server,
+            case.path,
+            ResponseTemplate::new(200)
+                .set_body_string(case.ok_body.clone())
+                .set_delay(Duration::from_secs(3)),
+            None,
+        )
+        .await;
         let error = lookup((case.configure)(&server.uri())).await.unwrap_err();
         assert_eq!(
             error.to_string(),

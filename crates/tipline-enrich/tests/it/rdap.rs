@@ -8,7 +8,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::fast;
 use crate::http_compliance::{HttpCase, check};
-use crate::support::{enricher, nothing_enabled, read};
+use crate::support::{enricher, normalized, nothing_enabled, read};
 
 fn rdap_config(base_url: &str) -> EnrichConfig {
     let mut config = nothing_enabled();
@@ -49,18 +49,7 @@ async fn the_bootstrap_finds_the_registry_and_the_abuse_contact() {
         .mount(&server)
         .await;
     let enricher = enricher(&rdap_config(&server.uri()), None);
-    let lookup = |ip: &'static str| {
-        let enricher = &enricher;
-        async move {
-            enricher
-                .lookup("rdap", &Subject::parse(ip).unwrap(), LookupOptions::default())
-                .await
-                .unwrap()
-                .record
-                .normalized
-                .clone()
-        }
-    };
+    let lookup = |ip: &'static str| normalized(&enricher, "rdap", ip);
 
     // ARIN nests the abuse contact inside the registrant organization.
     let arin = lookup("74.125.225.229").await;

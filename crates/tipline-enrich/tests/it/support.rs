@@ -17,15 +17,15 @@ pub fn read(relative: &str) -> String {
 
 /// Every provider off; the resolver points at a closed local port so nothing leaves.
 pub fn nothing_enabled() -> EnrichConfig {
-    let mut config = EnrichConfig::default();
-    config.censys.enabled = false;
-    config.dns.enabled = false;
-    config.dnsbl.enabled = false;
-    config.geoip.enabled = false;
-    config.rdap.enabled = false;
-    config.shodan.enabled = false;
-    config.dns.nameserver = Some("127.0.0.1:9".into());
-    config
+    EnrichConfig::all_disabled()
+}
+
+/// The normalized answer of `provider` about `value` (which must succeed).
+pub async fn normalized(enricher: &Enricher, provider: &str, value: &str) -> serde_json::Value {
+    let subject = tipline_enrich::Subject::parse(value).unwrap();
+    let answer =
+        enricher.lookup(provider, &subject, tipline_enrich::LookupOptions::default()).await;
+    answer.unwrap_or_else(|e| panic!("{provider} {value}: {e}")).record.normalized.clone()
 }
 
 /// Fast, unthrottled retries for a provider section (tests of failure modes).

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-use super::{BuildContext, Built, Fetched, Provider, Registration, validate_policy};
+use super::{BuildContext, Built, Fetched, Provider, Registration};
 use crate::config::{ConfigProblem, EnrichConfig, check_url, credential, provider_config};
 use crate::error::{FailureKind, ProviderError};
 use crate::http::HttpClient;
@@ -64,6 +64,7 @@ pub const REGISTRATION: Registration = Registration {
     name: "censys",
     subjects: &[SubjectKind::Ip],
     policy: default_policy,
+    overrides: |config| config.censys.overrides(),
     validate,
     build,
 };
@@ -83,7 +84,6 @@ fn default_policy() -> Policy {
 }
 
 fn validate(config: &EnrichConfig) -> Result<(), ConfigProblem> {
-    validate_policy("censys", default_policy(), &config.censys.overrides())?;
     if let Some(url) = &config.censys.base_url {
         check_url("enrich.censys.base_url", url)?;
     }
@@ -95,11 +95,10 @@ fn validate(config: &EnrichConfig) -> Result<(), ConfigProblem> {
     Ok(())
 }
 
-fn build(config: &EnrichConfig, context: &BuildContext) -> Result<(Built, Policy), ConfigProblem> {
-    let policy = validate_policy("censys", default_policy(), &config.censys.overrides())?;
+fn build(config: &EnrichConfig, context: &BuildContext) -> Result<Built, ConfigProblem> {
     let section = &config.censys;
     if !section.enabled {
-        return Ok((Built::Disabled("enabled = false".into()), policy));
+        return Ok(Built::Disabled("enabled = false".into()));
     }
     let credentials = match section.api {
         CensysApi::V3 => {
@@ -114,7 +113,7 @@ fn build(config: &EnrichConfig, context: &BuildContext) -> Result<(Built, Policy
                 Some(token) => {
                     Credentials::Token { token, organization_id: section.organization_id.clone() }
                 }
-                None => return Ok((Built::Disabled("no token configured".into()), policy)),
+                None => return Ok(Built::Disabled("no token configured".into())),
             }
         }
         CensysApi::V2 => match (&section.api_id, &section.api_secret) {
@@ -122,7 +121,7 @@ fn build(config: &EnrichConfig, context: &BuildContext) -> Result<(Built, Policy
                 Credentials::Basic { id: id.clone(), secret: secret.clone() }
             }
             _ => {
-                return Ok((Built::Disabled("no api_id and api_secret configured".into()), policy));
+                return Ok(Built::Disabled("no api_id and api_secret configured".into()));
             }
         },
     };
@@ -143,7 +142,7 @@ fn build(config: &EnrichConfig, context: &BuildContext) -> Result<(Built, Policy
         timeline_days: section.timeline_days,
         at_time: section.at_time.clone(),
     };
-    Ok((Built::Enabled(Arc::new(censys)), policy))
+    Ok(Built::Enabled(Arc::new(censys)))
 }
 
 enum Credentials {

@@ -33,12 +33,9 @@ pub(super) async fn lookup(
     let response = censys.http.send(request, Some(secret)).await?;
     if response.status.as_u16() == 404 {
         let record = HostRecord { found: false, ip: ip.to_string(), ..Default::default() };
-        return Ok(Fetched {
-            normalized: serde_json::to_value(&record).expect("records serialize"),
-            raw: response.body,
-            credits_used: None,
-            ttl: Some(std::time::Duration::from_secs(3600)),
-        });
+        return Ok(
+            Fetched::new(&record, response.body).with_ttl(std::time::Duration::from_secs(3600))
+        );
     }
     if let Some(error) = response.error_for_status(censys_message) {
         return Err(error);
@@ -77,12 +74,7 @@ pub(super) async fn lookup(
         record.os = (!words.is_empty()).then(|| words.join(" "));
     }
     record.device = identify(&record);
-    Ok(Fetched {
-        normalized: serde_json::to_value(&record).expect("records serialize"),
-        raw: response.body,
-        credits_used: None,
-        ttl: None,
-    })
+    Ok(Fetched::new(&record, response.body))
 }
 
 fn sorted_services(result: &Value) -> Vec<Value> {

@@ -21,21 +21,9 @@ use crate::device::identify;
 use crate::error::{FailureKind, ProviderError};
 use crate::host::{HostLocation, HostRecord, Service, excerpt};
 use crate::http::with_query;
+use crate::json::{list, text};
 use crate::providers::Fetched;
 use crate::secret::Secret;
-
-fn text(value: &Value, key: &str) -> Option<String> {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-}
-
-fn list<'a>(value: &'a Value, key: &str) -> &'a [Value] {
-    value.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
-}
 
 pub(super) async fn lookup(
     censys: &Censys,
@@ -58,12 +46,9 @@ pub(super) async fn lookup(
     let response = censys.http.send(request, Some(token)).await?;
     if response.status.as_u16() == 404 {
         let record = HostRecord { found: false, ip: ip.to_string(), ..Default::default() };
-        return Ok(Fetched {
-            normalized: serde_json::to_value(&record).expect("records serialize"),
-            raw: response.body,
-            credits_used: None,
-            ttl: Some(std::time::Duration::from_secs(3600)),
-        });
+        return Ok(
+            Fetched::new(&record, response.body).with_ttl(std::time::Duration::from_secs(3600))
+        );
     }
     if let Some(error) = response.error_for_status(censys_message) {
         return Err(error);
@@ -90,12 +75,7 @@ pub(super) async fn lookup(
         }
     }
     record.device = identify(&record);
-    Ok(Fetched {
-        normalized: serde_json::to_value(&record).expect("records serialize"),
-        raw: raw.to_string(),
-        credits_used: None,
-        ttl: None,
-    })
+    Ok(Fetched::new(&record, raw.to_string()))
 }
 
 async fn timeline(

@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 use hickory_resolver::proto::rr::RecordType;
 use serde::Serialize;
 
-use super::{BuildContext, Built, Fetched, Provider, Registration, validate_policy};
+use super::{BuildContext, Built, Fetched, Provider, Registration};
 use crate::config::{ConfigProblem, EnrichConfig, provider_config};
 use crate::error::ProviderError;
 use crate::policy::Policy;
@@ -30,6 +30,7 @@ pub const REGISTRATION: Registration = Registration {
     name: "dns",
     subjects: &[SubjectKind::Ip, SubjectKind::Domain],
     policy: default_policy,
+    overrides: |config| config.dns.overrides(),
     validate,
     build,
 };
@@ -49,7 +50,6 @@ fn default_policy() -> Policy {
 }
 
 fn validate(config: &EnrichConfig) -> Result<(), ConfigProblem> {
-    validate_policy("dns", default_policy(), &config.dns.overrides())?;
     if let Some(nameserver) = &config.dns.nameserver {
         crate::resolver::parse_nameserver(nameserver)
             .map_err(|e| ConfigProblem::new("enrich.dns.nameserver", e))?;
@@ -57,8 +57,7 @@ fn validate(config: &EnrichConfig) -> Result<(), ConfigProblem> {
     Ok(())
 }
 
-fn build(config: &EnrichConfig, context: &BuildContext) -> Result<(Built, Policy), ConfigProblem> {
-    let policy = validate_policy("dns", default_policy(), &config.dns.overrides())?;
+fn build(config: &EnrichConfig, context: &BuildContext) -> Result<Built, ConfigProblem> {
     let built = if !config.dns.enabled {
         Built::Disabled("enabled = false".into())
     } else if let Some(reason) = context.resolver.unavailable() {
@@ -66,7 +65,7 @@ fn build(config: &EnrichConfig, context: &BuildContext) -> Result<(Built, Policy
     } else {
         Built::Enabled(Arc::new(Dns { resolver: context.resolver.clone() }))
     };
-    Ok((built, policy))
+    Ok(built)
 }
 
 /// Normalized `dns` result.
@@ -125,8 +124,7 @@ impl Dns {
                 record.exists = exists;
             }
         }
-        let normalized = serde_json::to_value(&record).expect("records serialize");
-        Ok(Fetched { raw: normalized.to_string(), normalized, credits_used: None, ttl: None })
+        Ok(Fetched::local(&record))
     }
 }
 

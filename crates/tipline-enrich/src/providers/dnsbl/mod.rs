@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 use hickory_resolver::proto::rr::RecordType;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{BuildContext, Built, Fetched, Provider, Registration, validate_policy};
+use super::{BuildContext, Built, Fetched, Provider, Registration};
 use crate::config::{ConfigProblem, EnrichConfig, provider_config};
 use crate::error::{FailureKind, ProviderError};
 use crate::policy::Policy;
@@ -56,6 +56,7 @@ pub const REGISTRATION: Registration = Registration {
     name: "dnsbl",
     subjects: &[SubjectKind::Ip],
     policy: default_policy,
+    overrides: |config| config.dnsbl.overrides(),
     validate,
     build,
 };
@@ -75,7 +76,6 @@ fn default_policy() -> Policy {
 }
 
 fn validate(config: &EnrichConfig) -> Result<(), ConfigProblem> {
-    validate_policy("dnsbl", default_policy(), &config.dnsbl.overrides())?;
     for zone in &config.dnsbl.zones {
         if zone.is_empty() || zone.contains(char::is_whitespace) || zone.starts_with('.') {
             return Err(ConfigProblem::new(
@@ -97,8 +97,7 @@ fn validate(config: &EnrichConfig) -> Result<(), ConfigProblem> {
     Ok(())
 }
 
-fn build(config: &EnrichConfig, context: &BuildContext) -> Result<(Built, Policy), ConfigProblem> {
-    let policy = validate_policy("dnsbl", default_policy(), &config.dnsbl.overrides())?;
+fn build(config: &EnrichConfig, context: &BuildContext) -> Result<Built, ConfigProblem> {
     let section = &config.dnsbl;
     let built = if !section.enabled {
         Built::Disabled("enabled = false".into())
@@ -117,7 +116,7 @@ fn build(config: &EnrichConfig, context: &BuildContext) -> Result<(Built, Policy
             codes: section.codes.clone(),
         }))
     };
-    Ok((built, policy))
+    Ok(built)
 }
 
 struct Dnsbl {
@@ -229,8 +228,7 @@ impl Dnsbl {
         let listed_in: Vec<String> =
             zones.iter().filter(|z| z.listed).map(|z| z.zone.clone()).collect();
         let record = DnsblRecord { listed: !listed_in.is_empty(), listed_in, zones };
-        let normalized = serde_json::to_value(&record).expect("records serialize");
-        Ok(Fetched { raw: normalized.to_string(), normalized, credits_used: None, ttl: None })
+        Ok(Fetched::local(&record))
     }
 }
 

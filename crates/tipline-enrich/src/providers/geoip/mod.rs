@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-use super::{BuildContext, Built, Fetched, Provider, Registration, validate_policy};
+use super::{BuildContext, Built, Fetched, Provider, Registration};
 use crate::config::{ConfigProblem, EnrichConfig, provider_config};
 use crate::error::{FailureKind, ProviderError};
 use crate::policy::Policy;
@@ -45,6 +45,7 @@ pub const REGISTRATION: Registration = Registration {
     name: "geoip",
     subjects: &[SubjectKind::Ip],
     policy: default_policy,
+    overrides: |config| config.geoip.overrides(),
     validate,
     build,
 };
@@ -65,17 +66,17 @@ fn default_policy() -> Policy {
 }
 
 fn validate(config: &EnrichConfig) -> Result<(), ConfigProblem> {
-    validate_policy("geoip", default_policy(), &config.geoip.overrides()).map(|_| ())
+    let _ = config;
+    Ok(())
 }
 
-fn build(config: &EnrichConfig, _context: &BuildContext) -> Result<(Built, Policy), ConfigProblem> {
-    let policy = validate_policy("geoip", default_policy(), &config.geoip.overrides())?;
+fn build(config: &EnrichConfig, _context: &BuildContext) -> Result<Built, ConfigProblem> {
     let section = &config.geoip;
     if !section.enabled {
-        return Ok((Built::Disabled("enabled = false".into()), policy));
+        return Ok(Built::Disabled("enabled = false".into()));
     }
     if section.city_db.is_none() && section.asn_db.is_none() {
-        return Ok((Built::Disabled("no city_db or asn_db configured".into()), policy));
+        return Ok(Built::Disabled("no city_db or asn_db configured".into()));
     }
     let check = Duration::from_secs(section.reload_check_secs);
     let open = |key: &str, path: &Option<PathBuf>| -> Result<Option<GeoDatabase>, ConfigProblem> {
@@ -88,7 +89,7 @@ fn build(config: &EnrichConfig, _context: &BuildContext) -> Result<(Built, Polic
     };
     let geoip =
         GeoIp { city: open("city_db", &section.city_db)?, asn: open("asn_db", &section.asn_db)? };
-    Ok((Built::Enabled(Arc::new(geoip)), policy))
+    Ok(Built::Enabled(Arc::new(geoip)))
 }
 
 /// Both databases, either optional.
@@ -126,8 +127,7 @@ impl Provider for GeoIp {
                 ProviderError::new(FailureKind::Unsupported, "geoip locates IP addresses only")
             })?;
             let record = self.lookup(ip).map_err(ProviderError::malformed)?;
-            let normalized = serde_json::to_value(&record).expect("records serialize");
-            Ok(Fetched { raw: normalized.to_string(), normalized, credits_used: None, ttl: None })
+            Ok(Fetched::local(&record))
         })
     }
 }

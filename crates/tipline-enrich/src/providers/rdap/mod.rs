@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-use super::{BuildContext, Built, Fetched, Provider, Registration, validate_policy};
+use super::{BuildContext, Built, Fetched, Provider, Registration};
 use crate::config::{ConfigProblem, EnrichConfig, check_url, provider_config};
 use crate::error::{FailureKind, ProviderError};
 use crate::http::HttpClient;
@@ -43,6 +43,7 @@ pub const REGISTRATION: Registration = Registration {
     name: "rdap",
     subjects: &[SubjectKind::Ip],
     policy: default_policy,
+    overrides: |config| config.rdap.overrides(),
     validate,
     build,
 };
@@ -63,7 +64,6 @@ fn default_policy() -> Policy {
 }
 
 fn validate(config: &EnrichConfig) -> Result<(), ConfigProblem> {
-    validate_policy("rdap", default_policy(), &config.rdap.overrides())?;
     check_url("enrich.rdap.bootstrap_url", &config.rdap.bootstrap_url)?;
     if let Some(url) = &config.rdap.base_url {
         check_url("enrich.rdap.base_url", url)?;
@@ -71,11 +71,10 @@ fn validate(config: &EnrichConfig) -> Result<(), ConfigProblem> {
     Ok(())
 }
 
-fn build(config: &EnrichConfig, context: &BuildContext) -> Result<(Built, Policy), ConfigProblem> {
-    let policy = validate_policy("rdap", default_policy(), &config.rdap.overrides())?;
+fn build(config: &EnrichConfig, context: &BuildContext) -> Result<Built, ConfigProblem> {
     let section = &config.rdap;
     if !section.enabled {
-        return Ok((Built::Disabled("enabled = false".into()), policy));
+        return Ok(Built::Disabled("enabled = false".into()));
     }
     let rdap = Rdap {
         http: context.http.clone(),
@@ -85,7 +84,7 @@ fn build(config: &EnrichConfig, context: &BuildContext) -> Result<(Built, Policy
         ),
         base_url: section.base_url.clone(),
     };
-    Ok((Built::Enabled(Arc::new(rdap)), policy))
+    Ok(Built::Enabled(Arc::new(rdap)))
 }
 
 struct Rdap {
@@ -133,12 +132,7 @@ impl Rdap {
         let response = self.http.send(request, None).await?;
         if response.status.as_u16() == 404 {
             let record = normalize::RdapRecord { registry: Some(registry), ..Default::default() };
-            return Ok(Fetched {
-                normalized: serde_json::to_value(&record).expect("records serialize"),
-                raw: response.body,
-                credits_used: None,
-                ttl: Some(Duration::from_secs(86_400)),
-            });
+            return Ok(Fetched::new(&record, response.body).with_ttl(Duration::from_secs(86_400)));
         }
         if let Some(error) = response.error_for_status(rdap_message) {
             return Err(error);
@@ -146,12 +140,7 @@ impl Rdap {
         let value: serde_json::Value = response.json()?;
         let mut record = normalize::network(&value)?;
         record.registry = Some(registry);
-        Ok(Fetched {
-            normalized: serde_json::to_value(&record).expect("records serialize"),
-            raw: response.body,
-            credits_used: None,
-            ttl: None,
-        })
+        Ok(Fetched::new(&record, response.body))
     }
 }
 

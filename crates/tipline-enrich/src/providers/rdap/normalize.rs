@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::ProviderError;
+use crate::json::text;
 
 /// Normalized `rdap` result.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -56,15 +57,6 @@ pub struct RdapRecord {
     /// The abuse contact's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub abuse_contact: Option<String>,
-}
-
-fn text(value: &Value, key: &str) -> Option<String> {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
 }
 
 /// jCard property `name` of an entity (`["vcard", [[name, params, type, value], ...]]`).

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-use super::{BuildContext, Built, Fetched, Provider, Registration, validate_policy};
+use super::{BuildContext, Built, Fetched, Provider, Registration};
 use crate::config::{ConfigProblem, EnrichConfig, check_url, credential, provider_config};
 use crate::error::ProviderError;
 use crate::http::{HttpClient, with_query};
@@ -39,6 +39,7 @@ pub const REGISTRATION: Registration = Registration {
     name: "shodan",
     subjects: &[SubjectKind::Ip],
     policy: default_policy,
+    overrides: |config| config.shodan.overrides(),
     validate,
     build,
 };
@@ -59,12 +60,10 @@ fn default_policy() -> Policy {
 }
 
 fn validate(config: &EnrichConfig) -> Result<(), ConfigProblem> {
-    validate_policy("shodan", default_policy(), &config.shodan.overrides())?;
     check_url("enrich.shodan.base_url", &config.shodan.base_url)
 }
 
-fn build(config: &EnrichConfig, context: &BuildContext) -> Result<(Built, Policy), ConfigProblem> {
-    let policy = validate_policy("shodan", default_policy(), &config.shodan.overrides())?;
+fn build(config: &EnrichConfig, context: &BuildContext) -> Result<Built, ConfigProblem> {
     let section = &config.shodan;
     let key = credential(
         "shodan",
@@ -83,7 +82,7 @@ fn build(config: &EnrichConfig, context: &BuildContext) -> Result<(Built, Policy
             history: section.history,
         })),
     };
-    Ok((built, policy))
+    Ok(built)
 }
 
 struct Shodan {
@@ -113,12 +112,7 @@ impl Shodan {
         if response.status.as_u16() == 404 {
             // Shodan has nothing on this address: an answer, kept for an hour.
             let record = normalize::not_found(&ip.to_string());
-            return Ok(Fetched {
-                normalized: serde_json::to_value(&record).expect("records serialize"),
-                raw: response.body,
-                credits_used: None,
-                ttl: Some(Duration::from_secs(3600)),
-            });
+            return Ok(Fetched::new(&record, response.body).with_ttl(Duration::from_secs(3600)));
         }
         if let Some(mut error) = response.error_for_status(shodan_message) {
             error.detail = self.key.scrub(&error.detail);
@@ -126,12 +120,7 @@ impl Shodan {
         }
         let value: serde_json::Value = response.json()?;
         let record = normalize::host(&value)?;
-        Ok(Fetched {
-            normalized: serde_json::to_value(&record).expect("records serialize"),
-            raw: response.body,
-            credits_used: None,
-            ttl: None,
-        })
+        Ok(Fetched::new(&record, response.body))
     }
 }
 

@@ -12,15 +12,7 @@ use serde_json::Value;
 use crate::device::identify;
 use crate::error::ProviderError;
 use crate::host::{HostLocation, HostRecord, Service, excerpt, parse_cpe};
-
-fn text(value: &Value, key: &str) -> Option<String> {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-}
+use crate::json::text;
 
 fn strings(value: &Value, key: &str) -> Vec<String> {
     match value.get(key) {
