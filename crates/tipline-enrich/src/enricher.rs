@@ -253,15 +253,18 @@ async fn run(
     if !options.refresh
         && let Some(store) = &store
     {
-        match store.get_enrichment(slot.name, &key).await {
-            Ok(Some(mut record)) if record.expires_at > Utc::now() => {
+        match store.get_enrichment(slot.name, &key, options.raw).await {
+            Ok(Some(record)) if record.expires_at > Utc::now() => {
                 Counters::add(&slot.counters.store_hits, 1);
-                let raw = record.raw.take();
-                hot.put(Arc::new(record.clone()), Utc::now());
+                let record = Arc::new(record);
                 if options.raw {
-                    record.raw = raw;
+                    let mut without_raw = (*record).clone();
+                    without_raw.raw = None;
+                    hot.put(Arc::new(without_raw), Utc::now());
+                } else {
+                    hot.put(record.clone(), Utc::now());
                 }
-                return Ok((Arc::new(record), Source::StoreCache));
+                return Ok((record, Source::StoreCache));
             }
             Ok(_) => {}
             Err(error) => {

@@ -32,7 +32,7 @@ pub struct EnrichmentRecord {
     pub raw: Option<serde_json::Value>,
 }
 
-type Row = (String, String, i64, i64, String, String);
+type Row = (String, String, i64, i64, String, Option<String>);
 
 fn record(
     (provider, subject, fetched_at, expires_at, normalized, raw): Row,
@@ -41,35 +41,41 @@ fn record(
         StoreError::Corrupt(format!("enrichment {provider}/{subject}: normalized is not JSON: {e}"))
     })?;
     // Raw responses are kept as received; one that is not JSON is returned as a JSON string.
-    let raw = serde_json::from_str(&raw).unwrap_or(serde_json::Value::String(raw));
+    let raw = raw.map(|raw| serde_json::from_str(&raw).unwrap_or(serde_json::Value::String(raw)));
     Ok(EnrichmentRecord {
         provider,
         subject,
         fetched_at: from_micros(fetched_at),
         expires_at: from_micros(expires_at),
         normalized,
-        raw: Some(raw),
+        raw,
     })
 }
 
 const COLUMNS: &str = "provider, subject, fetched_at, expires_at, normalized, raw";
+/// The same columns with the raw response left out (it can be large; most reads skip it).
+const COLUMNS_WITHOUT_RAW: &str = "provider, subject, fetched_at, expires_at, normalized, NULL";
 
 impl Store {
-    /// The cached answer of `provider` about `subject`, fresh or stale (compare `expires_at`).
+    /// The cached answer of `provider` about `subject`, fresh or stale (compare
+    /// `expires_at`), with its raw response when `with_raw`.
     pub async fn get_enrichment(
         &self,
         provider: &str,
         subject: &str,
+        with_raw: bool,
     ) -> StoreResult<Option<EnrichmentRecord>> {
-        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM enrichments WHERE provider = "));
+        let columns = if with_raw { COLUMNS } else { COLUMNS_WITHOUT_RAW };
+        let mut sql = Sql::new(&format!("SELECT {columns} FROM enrichments WHERE provider = "));
         sql.bind(provider.to_string()).push(" AND subject = ").bind(subject.to_string());
         let row: Option<Row> = sql.fetch_optional(&mut *self.pool().acquire().await?).await?;
         row.map(record).transpose()
     }
 
-    /// Every cached answer about `subject`, by provider name.
+    /// Every cached answer about `subject`, by provider name, without raw responses.
     pub async fn enrichments_of(&self, subject: &str) -> StoreResult<Vec<EnrichmentRecord>> {
-        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM enrichments WHERE subject = "));
+        let mut sql =
+            Sql::new(&format!("SELECT {COLUMNS_WITHOUT_RAW} FROM enrichments WHERE subject = "));
         sql.bind(subject.to_string()).push(" ORDER BY provider");
         let rows: Vec<Row> = sql.fetch_all(&mut *self.pool().acquire().await?).await?;
         rows.into_iter().map(record).collect()

@@ -65,7 +65,7 @@ async fn caches_answer_before_the_provider_is_asked(backend: TestBackend) {
         .unwrap();
     assert_eq!(fresh.source, Source::Upstream);
     assert_eq!(requests(&server).await, 2);
-    let stored = store.get_enrichment("shodan", "198.51.100.7").await.unwrap().unwrap();
+    let stored = store.get_enrichment("shodan", "198.51.100.7", false).await.unwrap().unwrap();
     assert_eq!(stored.fetched_at, fresh.record.fetched_at);
 
     let counters = second.statuses().into_iter().find(|s| s.name == "shodan").unwrap().counters;
