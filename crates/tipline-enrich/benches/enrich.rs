@@ -52,13 +52,8 @@ async fn shodan_server(delay: Duration) -> MockServer {
 }
 
 fn shodan_config(base_url: &str, hot_cache_entries: usize) -> EnrichConfig {
-    let mut config = EnrichConfig::default();
-    config.censys.enabled = false;
-    config.dns.enabled = false;
-    config.dnsbl.enabled = false;
-    config.geoip.enabled = false;
-    config.rdap.enabled = false;
-    config.dns.nameserver = Some("127.0.0.1:9".into());
+    let mut config = EnrichConfig::all_disabled();
+    config.shodan.enabled = true;
     config.hot_cache_entries = hot_cache_entries;
     config.shodan.api_key = Some(Secret::new("bench-key"));
     config.shodan.base_url = base_url.to_string();

@@ -19,12 +19,9 @@ fn testdata(relative: &str) -> std::path::PathBuf {
 }
 
 fn config(shodan: &MockServer) -> EnrichConfig {
-    let mut config = EnrichConfig::default();
-    config.censys.enabled = false;
-    config.dns.enabled = false;
-    config.dnsbl.enabled = false;
-    config.rdap.enabled = false;
-    config.dns.nameserver = Some("127.0.0.1:9".into());
+    let mut config = EnrichConfig::all_disabled();
+    config.shodan.enabled = true;
+    config.geoip.enabled = true;
     config.shodan.api_key = Some(Secret::new(KEY));
     config.shodan.base_url = shodan.uri();
     config.shodan.requests_per_second = Some(0.0);

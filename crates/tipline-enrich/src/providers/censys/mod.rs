@@ -202,6 +202,30 @@ impl Provider for Censys {
     }
 }
 
+/// A host response of either API: its JSON body, or the answer for an unknown host.
+enum Answer {
+    Body(serde_json::Value),
+    Unknown(Fetched),
+}
+
+/// 404 is "nothing known" (kept for an hour); other failures are errors; else the JSON body.
+fn answer(
+    ip: std::net::IpAddr,
+    response: &crate::http::HttpResponse,
+) -> Result<Answer, ProviderError> {
+    if response.status.as_u16() == 404 {
+        let record =
+            crate::host::HostRecord { found: false, ip: ip.to_string(), ..Default::default() };
+        let fetched = Fetched::new(&record, response.body.clone())
+            .with_ttl(std::time::Duration::from_secs(3600));
+        return Ok(Answer::Unknown(fetched));
+    }
+    if let Some(error) = response.error_for_status(censys_message) {
+        return Err(error);
+    }
+    response.json().map(Answer::Body)
+}
+
 /// Software attributes of both APIs (`vendor`, `product`, `version`, `cpe` or
 /// `uniform_resource_identifier`, `part`).
 fn software(value: &serde_json::Value) -> crate::host::Software {

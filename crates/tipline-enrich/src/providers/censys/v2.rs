@@ -11,10 +11,10 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 
-use super::{Censys, censys_message, software, v3};
+use super::{Answer, Censys, answer, software, v3};
 use crate::device::identify;
 use crate::error::ProviderError;
-use crate::host::{HostRecord, excerpt};
+use crate::host::excerpt;
 use crate::http::with_query;
 use crate::providers::Fetched;
 use crate::secret::Secret;
@@ -31,16 +31,10 @@ pub(super) async fn lookup(
     let url = with_query(&url, &query)?;
     let request = censys.http.get(&url).basic_auth(id.expose(), Some(secret.expose()));
     let response = censys.http.send(request, Some(secret)).await?;
-    if response.status.as_u16() == 404 {
-        let record = HostRecord { found: false, ip: ip.to_string(), ..Default::default() };
-        return Ok(
-            Fetched::new(&record, response.body).with_ttl(std::time::Duration::from_secs(3600))
-        );
-    }
-    if let Some(error) = response.error_for_status(censys_message) {
-        return Err(error);
-    }
-    let body: Value = response.json()?;
+    let body: Value = match answer(ip, &response)? {
+        Answer::Body(body) => body,
+        Answer::Unknown(fetched) => return Ok(fetched),
+    };
     let result =
         body.get("result").ok_or_else(|| ProviderError::malformed("missing field `result`"))?;
     // v2 hosts share most of v3's field names; translate the ones that differ.

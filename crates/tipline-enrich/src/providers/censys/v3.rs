@@ -16,7 +16,7 @@ use std::net::IpAddr;
 use chrono::{Duration, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use super::{Censys, censys_message, software};
+use super::{Answer, Censys, answer, censys_message, software};
 use crate::device::identify;
 use crate::error::{FailureKind, ProviderError};
 use crate::host::{HostLocation, HostRecord, Service, excerpt};
@@ -44,16 +44,10 @@ pub(super) async fn lookup(
     let request =
         censys.http.get(&url).bearer_auth(token.expose()).header("accept", "application/json");
     let response = censys.http.send(request, Some(token)).await?;
-    if response.status.as_u16() == 404 {
-        let record = HostRecord { found: false, ip: ip.to_string(), ..Default::default() };
-        return Ok(
-            Fetched::new(&record, response.body).with_ttl(std::time::Duration::from_secs(3600))
-        );
-    }
-    if let Some(error) = response.error_for_status(censys_message) {
-        return Err(error);
-    }
-    let body: Value = response.json()?;
+    let body: Value = match answer(ip, &response)? {
+        Answer::Body(body) => body,
+        Answer::Unknown(fetched) => return Ok(fetched),
+    };
     let host = body
         .get("result")
         .and_then(|r| r.get("resource"))
