@@ -20,6 +20,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tipline_enrich::Enricher;
 use tipline_store::Store;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -49,6 +50,20 @@ impl Default for ServerSettings {
     }
 }
 
+/// The services the server uses beyond the store. `Default` gives an enricher with every
+/// provider disabled (servers and tests that do not enrich).
+#[derive(Clone)]
+pub struct Services {
+    /// Enrichment providers and their caches.
+    pub enricher: Arc<Enricher>,
+}
+
+impl Default for Services {
+    fn default() -> Self {
+        Services { enricher: Arc::new(Enricher::disabled()) }
+    }
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -60,10 +75,17 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The OpenAPI document, rendered once.
     pub openapi: Arc<String>,
+    /// Enrichment.
+    pub enricher: Arc<Enricher>,
 }
 
-/// The complete router (API, health, metrics) for `store`.
+/// The complete router (API, health, metrics) for `store`, without enrichment.
 pub fn router(store: Store, settings: ServerSettings) -> Router {
+    router_with(store, settings, Services::default())
+}
+
+/// The complete router (API, health, metrics) for `store` and `services`.
+pub fn router_with(store: Store, settings: ServerSettings, services: Services) -> Router {
     let (api, openapi) = routes::api().split_for_parts();
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serializes");
     let state = AppState {
@@ -71,6 +93,7 @@ pub fn router(store: Store, settings: ServerSettings) -> Router {
         metrics: Arc::new(Metrics::new()),
         openapi: Arc::new(openapi_json),
         settings: Arc::new(settings.clone()),
+        enricher: services.enricher,
     };
     Router::new()
         .merge(api)
@@ -118,10 +141,19 @@ pub struct Application {
 }
 
 impl Application {
-    /// Bind the listening socket and assemble the routes.
+    /// Bind the listening socket and assemble the routes (no enrichment).
     pub async fn build(store: Store, settings: ServerSettings) -> std::io::Result<Application> {
+        Application::build_with(store, settings, Services::default()).await
+    }
+
+    /// Bind the listening socket and assemble the routes with `services`.
+    pub async fn build_with(
+        store: Store,
+        settings: ServerSettings,
+        services: Services,
+    ) -> std::io::Result<Application> {
         let listener = tokio::net::TcpListener::bind(settings.listen).await?;
-        Ok(Application { listener, router: router(store, settings) })
+        Ok(Application { listener, router: router_with(store, settings, services) })
     }
 
     /// The address actually bound.

@@ -66,6 +66,16 @@ impl Metrics {
             .expect("writing to a string cannot fail");
         out
     }
+
+    /// The exposition with the enrichment providers' counters added before `# EOF`.
+    pub fn render_with(&self, providers: &[tipline_enrich::ProviderStatus]) -> String {
+        let mut out = self.render();
+        let end = out.rfind("# EOF").unwrap_or(out.len());
+        out.truncate(end);
+        out.push_str(&enrichment_metrics(providers));
+        out.push_str("# EOF\n");
+        out
+    }
 }
 
 impl Default for Metrics {
@@ -99,4 +109,52 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         .get_or_create(&RouteLabels { method, route })
         .observe(started.elapsed().as_secs_f64());
     response
+}
+
+/// Per-provider enrichment counters, labelled by provider name only (never a value).
+pub fn enrichment_metrics(providers: &[tipline_enrich::ProviderStatus]) -> String {
+    use std::fmt::Write;
+
+    type Get = fn(&tipline_enrich::CounterValues) -> u64;
+    const COUNTERS: &[(&str, &str, Get)] = &[
+        ("enrich_lookups", "Enrichment lookups asked, by provider", |c| c.lookups),
+        ("enrich_calls", "Requests sent to the provider (retries included)", |c| c.calls),
+        ("enrich_hot_cache_hits", "Lookups answered from the in-process cache", |c| {
+            c.hot_cache_hits
+        }),
+        ("enrich_store_cache_hits", "Lookups answered from the database cache", |c| {
+            c.store_cache_hits
+        }),
+        ("enrich_coalesced", "Lookups that joined an identical one in flight", |c| c.coalesced),
+        ("enrich_retries", "Attempts repeated after a retryable failure", |c| c.retries),
+        ("enrich_errors", "Lookups that failed", |c| c.errors),
+        ("enrich_credits_used", "Provider credits reported as used", |c| c.credits_used),
+    ];
+    let mut out = String::new();
+    for (name, help, get) in COUNTERS {
+        let _ = writeln!(out, "# HELP tipline_{name} {help}.");
+        let _ = writeln!(out, "# TYPE tipline_{name} counter");
+        for provider in providers {
+            let _ = writeln!(
+                out,
+                "tipline_{name}_total{{provider=\"{}\"}} {}",
+                provider.name,
+                get(&provider.counters)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP tipline_enrich_provider_enabled Whether the provider answers lookups (1) or is disabled (0)."
+    );
+    let _ = writeln!(out, "# TYPE tipline_enrich_provider_enabled gauge");
+    for provider in providers {
+        let _ = writeln!(
+            out,
+            "tipline_enrich_provider_enabled{{provider=\"{}\"}} {}",
+            provider.name,
+            u8::from(provider.enabled)
+        );
+    }
+    out
 }

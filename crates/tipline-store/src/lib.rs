@@ -14,6 +14,7 @@
 mod admin;
 mod associations;
 pub mod audit;
+mod enrichments;
 mod error;
 mod events;
 pub mod groups;
@@ -38,6 +39,7 @@ pub use tipline_model::Principal;
 use tokio::sync::{Mutex, MutexGuard};
 use uuid::Uuid;
 
+pub use enrichments::EnrichmentRecord;
 pub use error::{StoreError, StoreResult};
 pub use events::Event;
 pub use indicators::{IndicatorQuery, Page, UpsertSummary};

@@ -125,6 +125,20 @@ Examples:
     )]
     Indicator(IndicatorCommand),
 
+    /// Enrich an IP address or a domain with every configured provider (or the ones named):
+    /// Shodan, Censys, GeoIP, RDAP, DNSBL, DNS. Answers are cached in the database.
+    #[command(after_help = "\
+Examples:
+  tipline enrich 198.51.100.7
+  tipline enrich 198.51.100.7 --provider shodan --provider geoip
+  tipline enrich example.com --provider dns
+  tipline --json enrich 198.51.100.7 --refresh     full normalized records, device identity included
+  TIPLINE_SHODAN_API_KEY=... tipline enrich 198.51.100.7 --provider shodan
+
+Providers without credentials are reported as disabled. Configure them in [enrich.<provider>]
+of the config file or with TIPLINE_<PROVIDER>_<KEY> variables (docs/enrichment.md).")]
+    Enrich(EnrichArgs),
+
     /// Send test notifications, show notification rules, deliver what is due.
     #[command(
         subcommand,
@@ -145,6 +159,25 @@ Examples:
   tipline --json outbox list"
     )]
     Outbox(OutboxCommand),
+}
+
+/// Arguments of `tipline enrich`.
+#[derive(Debug, Args)]
+pub struct EnrichArgs {
+    /// An IP address or a domain (defanged input such as 198.51.100[.]7 is accepted).
+    pub value: String,
+
+    /// Ask only this provider (repeatable): censys, dns, dnsbl, geoip, rdap, shodan.
+    #[arg(long = "provider", value_name = "NAME")]
+    pub providers: Vec<String>,
+
+    /// Ask the providers even when a fresh answer is cached.
+    #[arg(long)]
+    pub refresh: bool,
+
+    /// Include each provider's raw response (with --json).
+    #[arg(long)]
+    pub raw: bool,
 }
 
 /// `tipline notify ...`.

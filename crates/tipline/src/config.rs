@@ -30,8 +30,10 @@ pub const DATABASE_FILE_NAME: &str = "tipline.db";
 const ENV_PREFIX: &str = "TIPLINE_";
 /// `TIPLINE_*` variables that are not config keys (`TIPLINE_TEST_*` is skipped as well).
 const ENV_NOT_KEYS: &[&str] = &["TIPLINE_CONFIG", "TIPLINE_DATA_DIR", "TIPLINE_LOG"];
-/// The config file's sections; `TIPLINE_<SECTION>_<KEY>` sets `<section>.<key>`.
-const SECTIONS: &[&str] = &["database", "server", "log", "smtp", "notify"];
+/// The config file's sections; `TIPLINE_<SECTION>_<KEY>` sets `<section>.<key>`. Besides
+/// these, `TIPLINE_<PROVIDER>_<KEY>` sets `enrich.<provider>.<key>` for every enrichment
+/// provider (`tipline_enrich::providers::PROVIDERS`).
+const SECTIONS: &[&str] = &["database", "server", "log", "smtp", "notify", "enrich"];
 /// Short environment variable names for common keys: (variable, key).
 const ENV_ALIASES: &[(&str, &str)] = &[("TIPLINE_LISTEN", "server.listen")];
 
@@ -140,6 +142,8 @@ pub struct Config {
     pub smtp: SmtpConfig,
     /// Notifications: sender, templates, signing, webhooks, retries.
     pub notify: NotifyConfig,
+    /// Enrichment providers (`[enrich]`, `[enrich.<provider>]`).
+    pub enrich: tipline_enrich::EnrichConfig,
 }
 
 /// `[smtp]`: the server notifications are mailed through. Without `host`, mail goes to the
@@ -343,6 +347,7 @@ impl Config {
                 retry_max_secs: 21_600,
                 worker_interval_secs: 5,
             },
+            enrich: tipline_enrich::EnrichConfig::default(),
         }
     }
 
@@ -500,6 +505,44 @@ pub fn default_file_text(paths: &Paths) -> String {
 # retry_base_secs = {retry_base}
 # retry_max_secs = {retry_max}
 # worker_interval_secs = {worker_interval}
+# Enrichment (docs/enrichment.md). Every key can also be set as TIPLINE_<PROVIDER>_<KEY>,
+# e.g. TIPLINE_SHODAN_API_KEY. Each provider section also takes requests_per_second, burst,
+# max_concurrency, timeout_secs, max_retries, retry_base_ms, max_retry_wait_secs,
+# cache_ttl_secs and store_cache to override its defaults. A provider without credentials
+# is disabled, not an error.
+[enrich]
+# hot_cache_entries = {hot_cache_entries}
+# max_response_bytes = {max_response_bytes}
+
+[enrich.shodan]
+# api_key = "..."            # or api_key_file = "/run/secrets/shodan"
+# base_url = "https://api.shodan.io"
+# history = true
+
+[enrich.censys]
+# api = "v3"                 # or "v2" for the legacy Search API
+# token = "..."              # v3 personal access token (or token_file)
+# organization_id = "..."
+# timeline = true
+# timeline_days = 90
+# api_id = "..."             # v2
+# api_secret = "..."         # v2
+# base_url = "https://api.platform.censys.io"
+
+[enrich.geoip]
+# city_db = "/var/lib/GeoIP/GeoLite2-City.mmdb"
+# asn_db = "/var/lib/GeoIP/GeoLite2-ASN.mmdb"
+# reload_check_secs = 60
+
+[enrich.rdap]
+# bootstrap_url = "https://data.iana.org/rdap"
+# base_url = "https://rdap.example"
+
+[enrich.dnsbl]
+# zones = ["b.barracudacentral.org", "bl.spamcop.net", "dnsbl.dronebl.org", "zen.spamhaus.org"]
+
+[enrich.dns]
+# nameserver = "127.0.0.1:53"
 "#,
         url = defaults.database.url.expose(),
         max_connections = defaults.database.max_connections,
@@ -516,6 +559,8 @@ pub fn default_file_text(paths: &Paths) -> String {
         retry_base = defaults.notify.retry_base_secs,
         retry_max = defaults.notify.retry_max_secs,
         worker_interval = defaults.notify.worker_interval_secs,
+        hot_cache_entries = defaults.enrich.hot_cache_entries,
+        max_response_bytes = defaults.enrich.max_response_bytes,
     )
 }
 
@@ -596,6 +641,9 @@ impl Config {
         }
         if let Err(e) = self.notify.allowed_networks() {
             fail("notify.webhook_allow_networks", e)?;
+        }
+        if let Err(problem) = self.enrich.validate() {
+            fail(&problem.key, problem.problem)?;
         }
         Ok(())
     }
@@ -700,22 +748,20 @@ impl Layer {
         layer
     }
 
-    /// Set the dotted `key` (at most two levels) to `value`.
+    /// Set the dotted `key` (`section.leaf` or `section.sub.leaf`) to `value`.
     fn insert(&mut self, key: &str, value: Value, origin: String) {
-        match key.split_once('.') {
-            Some((section, leaf)) => {
-                let entry = self
-                    .dict
-                    .entry(section.to_string())
-                    .or_insert_with(|| Value::from(Dict::new()));
-                if let Value::Dict(_, dict) = entry {
-                    dict.insert(leaf.to_string(), value);
-                }
+        let mut parts: Vec<&str> = key.split('.').collect();
+        let leaf = parts.pop().unwrap_or(key);
+        let mut dict = &mut self.dict;
+        for part in parts {
+            let entry = dict.entry(part.to_string()).or_insert_with(|| Value::from(Dict::new()));
+            if !matches!(entry, Value::Dict(..)) {
+                *entry = Value::from(Dict::new());
             }
-            None => {
-                self.dict.insert(key.to_string(), value);
-            }
+            let Value::Dict(_, inner) = entry else { unreachable!("just made a dictionary") };
+            dict = inner;
         }
+        dict.insert(leaf.to_string(), value);
         self.origins.insert(key.to_string(), origin);
     }
 }
@@ -736,13 +782,20 @@ impl Provider for Layer {
 }
 
 /// The config key an environment variable sets: `TIPLINE_SERVER_MAX_BODY_BYTES` →
-/// `server.max_body_bytes`; an unknown section becomes a top-level key that deserialization
+/// `server.max_body_bytes`, `TIPLINE_SHODAN_API_KEY` → `enrich.shodan.api_key`; an unknown section becomes a top-level key that deserialization
 /// then rejects, naming the variable.
 fn env_var_key(var: &str) -> String {
     if let Some((_, key)) = ENV_ALIASES.iter().find(|(alias, _)| *alias == var) {
         return key.to_string();
     }
     let rest = var[ENV_PREFIX.len()..].to_ascii_lowercase();
+    for provider in tipline_enrich::providers::PROVIDERS {
+        if let Some(leaf) = rest.strip_prefix(provider.name).and_then(|r| r.strip_prefix('_'))
+            && !leaf.is_empty()
+        {
+            return format!("enrich.{}.{leaf}", provider.name);
+        }
+    }
     for section in SECTIONS {
         if let Some(leaf) = rest.strip_prefix(section).and_then(|r| r.strip_prefix('_'))
             && !leaf.is_empty()
@@ -822,6 +875,14 @@ mod tests {
 
     fn load_with(setup: &Setup, env: &[(&str, &str)], flags: FlagOverrides) -> Config {
         load(&setup.paths, &Environment::from_pairs(env.iter().copied()), &flags).unwrap()
+    }
+
+    /// Loading with `file` and `env` fails with `expected` (`FILE` stands for the file's path).
+    fn check(file: Option<&str>, env: &[(&str, &str)], expected: &str) {
+        let setup = setup(file);
+        let message = error_of(&setup, env);
+        let expected = expected.replace("FILE", &setup.paths.config_file.display().to_string());
+        assert_eq!(message, expected);
     }
 
     fn error_of(setup: &Setup, env: &[(&str, &str)]) -> String {
@@ -917,12 +978,6 @@ mod tests {
 
     #[test]
     fn errors_name_key_origin_and_problem() {
-        let check = |file: Option<&str>, env: &[(&str, &str)], expected: &str| {
-            let setup = setup(file);
-            let message = error_of(&setup, env);
-            let expected = expected.replace("FILE", &setup.paths.config_file.display().to_string());
-            assert_eq!(message, expected);
-        };
         check(
             Some("[server]\nbogus = 1\n"),
             &[],
@@ -931,7 +986,7 @@ mod tests {
         check(
             Some("colour = true\n"),
             &[],
-            "invalid config: colour: unknown key; expected one of `database`, `server`, `log`, `smtp`, `notify` (from config file FILE)",
+            "invalid config: colour: unknown key; expected one of `database`, `server`, `log`, `smtp`, `notify`, `enrich` (from config file FILE)",
         );
         check(
             None,
@@ -967,6 +1022,88 @@ mod tests {
             Some("[server\nlisten = 1\n"),
             &[],
             "invalid config file FILE at line 1, column 8: invalid table header; expected `.`, `]`",
+        );
+    }
+
+    #[test]
+    fn enrichment_keys_come_from_file_and_provider_variables() {
+        let cases = [
+            ("TIPLINE_SHODAN_API_KEY", "enrich.shodan.api_key"),
+            ("TIPLINE_SHODAN_BASE_URL", "enrich.shodan.base_url"),
+            ("TIPLINE_CENSYS_TOKEN", "enrich.censys.token"),
+            ("TIPLINE_CENSYS_ORGANIZATION_ID", "enrich.censys.organization_id"),
+            ("TIPLINE_CENSYS_BASE_URL", "enrich.censys.base_url"),
+            ("TIPLINE_GEOIP_CITY_DB", "enrich.geoip.city_db"),
+            ("TIPLINE_GEOIP_ASN_DB", "enrich.geoip.asn_db"),
+            ("TIPLINE_DNS_NAMESERVER", "enrich.dns.nameserver"),
+            ("TIPLINE_DNSBL_ZONES", "enrich.dnsbl.zones"),
+            ("TIPLINE_ENRICH_HOT_CACHE_ENTRIES", "enrich.hot_cache_entries"),
+        ];
+        for (var, key) in cases {
+            assert_eq!(env_var_key(var), key, "{var}");
+        }
+        let setup = setup(Some(
+            "[enrich.shodan]\nhistory = false\nmax_retries = 5\n[enrich.censys]\napi = \"v2\"\n",
+        ));
+        let env = [
+            ("TIPLINE_SHODAN_API_KEY", "sk-abc123"),
+            ("TIPLINE_SHODAN_BASE_URL", "http://127.0.0.1:9000"),
+            ("TIPLINE_SHODAN_REQUESTS_PER_SECOND", "0.5"),
+            ("TIPLINE_CENSYS_TOKEN", "censys-token-xyz"),
+            ("TIPLINE_CENSYS_ORGANIZATION_ID", "org-1"),
+            ("TIPLINE_GEOIP_CITY_DB", "/data/City.mmdb"),
+            ("TIPLINE_DNS_NAMESERVER", "127.0.0.1:5353"),
+            ("TIPLINE_DNSBL_ZONES", "zen.spamhaus.org, bl.spamcop.net"),
+            ("TIPLINE_RDAP_ENABLED", "false"),
+        ];
+        let config = load_with(&setup, &env, FlagOverrides::default());
+        let enrich = &config.enrich;
+        assert_eq!(enrich.shodan.api_key.as_ref().unwrap().expose(), "sk-abc123");
+        assert_eq!(enrich.shodan.base_url, "http://127.0.0.1:9000");
+        assert_eq!(enrich.shodan.requests_per_second, Some(0.5));
+        assert_eq!(enrich.shodan.max_retries, Some(5));
+        assert!(!enrich.shodan.history);
+        assert_eq!(enrich.censys.api, tipline_enrich::providers::censys::CensysApi::V2);
+        assert_eq!(enrich.censys.token.as_ref().unwrap().expose(), "censys-token-xyz");
+        assert_eq!(enrich.censys.organization_id.as_deref(), Some("org-1"));
+        assert_eq!(enrich.geoip.city_db.as_deref(), Some(Path::new("/data/City.mmdb")));
+        assert_eq!(enrich.dns.nameserver.as_deref(), Some("127.0.0.1:5353"));
+        assert_eq!(enrich.dnsbl.zones, ["zen.spamhaus.org", "bl.spamcop.net"]);
+        assert!(!enrich.rdap.enabled);
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("sk-abc123") && !debug.contains("censys-token-xyz"), "{debug}");
+    }
+
+    #[test]
+    fn enrichment_errors_name_key_and_origin() {
+        check(
+            None,
+            &[("TIPLINE_SHODAN_APIKEY", "x")],
+            "invalid config: enrich.shodan.apikey: unknown key; expected one of `enabled`, `api_key`, `api_key_file`, `base_url`, `history`, `requests_per_second`, `burst`, `max_concurrency`, `timeout_secs`, `max_retries`, `retry_base_ms`, `max_retry_wait_secs`, `cache_ttl_secs`, `store_cache` (from environment variable TIPLINE_SHODAN_APIKEY)",
+        );
+        check(
+            Some("[enrich.shodan]\nburst = 0\n"),
+            &[],
+            "invalid config: enrich.shodan.burst: must be at least 1 (from config file FILE)",
+        );
+        check(
+            None,
+            &[("TIPLINE_DNS_NAMESERVER", "dns.example")],
+            "invalid config: enrich.dns.nameserver: `dns.example` is not an IP address or IP:PORT (from environment variable TIPLINE_DNS_NAMESERVER)",
+        );
+        check(
+            Some("[enrich.whois]\nenabled = true\n"),
+            &[],
+            "invalid config: enrich.whois: unknown key; expected one of `hot_cache_entries`, `max_response_bytes`, `censys`, `dns`, `dnsbl`, `geoip`, `rdap`, `shodan` (from config file FILE)",
+        );
+        let setup = setup(None);
+        let message = error_of(
+            &setup,
+            &[("TIPLINE_SHODAN_API_KEY", "sk-secret-99"), ("TIPLINE_SHODAN_BASE_URL", "ftp://x")],
+        );
+        assert_eq!(
+            message,
+            "invalid config: enrich.shodan.base_url: `ftp` is not an http(s) URL (from environment variable TIPLINE_SHODAN_BASE_URL)"
         );
     }
 

@@ -28,12 +28,12 @@ async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiE
     Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "ready\n"))
 }
 
-/// Prometheus exposition of request counts and latencies.
+/// Prometheus exposition of request counts and latencies, and enrichment counters.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
-        state.metrics.render(),
+        state.metrics.render_with(&state.enricher.statuses()),
     )
 }
 

@@ -72,16 +72,29 @@ pub async fn bulk_upsert(
     Ok(Json(s.store.viewer(p).upsert_indicators(&input.items).await?))
 }
 
-/// One indicator the caller may see.
+/// An indicator with the enrichments cached for its value.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorWithEnrichments {
+    /// The indicator.
+    #[serde(flatten)]
+    pub indicator: Indicator,
+    /// Cached enrichment answers for its value (IP addresses and domains), by provider;
+    /// raw responses left out. `GET /api/v1/enrichments` fetches or refreshes them.
+    pub enrichments: Vec<tipline_store::EnrichmentRecord>,
+}
+
+/// One indicator the caller may see, with the enrichments cached for its value.
 #[utoipa::path(get, path = "/api/v1/indicators/{id}", tag = "indicators",
     params(("id" = Uuid, Path, description = "Indicator id")),
-    responses((status = 200, body = Indicator), ErrorResponses))]
+    responses((status = 200, body = IndicatorWithEnrichments), ErrorResponses))]
 pub async fn get_indicator(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<Uuid>,
-) -> ApiResult<Json<Indicator>> {
-    Ok(Json(s.store.viewer(p).get_indicator(id).await?))
+) -> ApiResult<Json<IndicatorWithEnrichments>> {
+    let indicator = s.store.viewer(p).get_indicator(id).await?;
+    let enrichments = crate::routes::enrich::cached_for(&s, &indicator.value).await?;
+    Ok(Json(IndicatorWithEnrichments { indicator, enrichments }))
 }
 
 /// Change an indicator the caller owns; collections given replace the stored ones.

@@ -2,6 +2,7 @@
 //! descriptions.
 
 pub mod admin;
+pub mod enrich;
 pub mod health;
 pub mod intel;
 pub mod notify;
@@ -36,6 +37,7 @@ use crate::AppState;
         (name = "sightings", description = "Indicators seen by organizations"),
         (name = "audit", description = "Who changed what"),
         (name = "notifications", description = "Notifications sent to organizations, and the rules that decide them"),
+        (name = "enrichment", description = "Shodan, Censys, GeoIP, RDAP, DNSBL and DNS lookups, cached"),
         (name = "meta", description = "The API document itself"),
     )
 )]
@@ -85,5 +87,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(notify::list_rules, notify::create_rule))
         .routes(routes!(notify::get_rule, notify::update_rule, notify::delete_rule))
         .routes(routes!(notify::effective_rules))
+        .routes(routes!(enrich::enrichments))
+        .routes(routes!(enrich::providers))
         .routes(routes!(health::openapi_document))
 }

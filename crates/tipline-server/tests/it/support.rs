@@ -33,13 +33,37 @@ impl TestApp {
         Self::spawn_with(backend, ServerSettings::default()).await
     }
 
-    pub async fn spawn_with(backend: TestBackend, mut settings: ServerSettings) -> TestApp {
+    pub async fn spawn_with(backend: TestBackend, settings: ServerSettings) -> TestApp {
+        Self::spawn_full(backend, settings, None).await
+    }
+
+    /// The server with enrichment configured by `enrich` (providers pointed at local servers).
+    pub async fn spawn_enriching(
+        backend: TestBackend,
+        enrich: tipline_enrich::EnrichConfig,
+    ) -> TestApp {
+        Self::spawn_full(backend, ServerSettings::default(), Some(enrich)).await
+    }
+
+    async fn spawn_full(
+        backend: TestBackend,
+        mut settings: ServerSettings,
+        enrich: Option<tipline_enrich::EnrichConfig>,
+    ) -> TestApp {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let db = TestDb::new(backend).await;
         let store = db.store().await;
         let boot = store.bootstrap("CERT", "admin@cert.example").await.unwrap().unwrap();
         settings.listen = "127.0.0.1:0".parse().unwrap();
-        let app = Application::build(store.clone(), settings).await.unwrap();
+        let services = match enrich {
+            Some(config) => tipline_server::Services {
+                enricher: std::sync::Arc::new(
+                    tipline_enrich::Enricher::new(&config, Some(store.clone())).unwrap(),
+                ),
+            },
+            None => tipline_server::Services::default(),
+        };
+        let app = Application::build_with(store.clone(), settings, services).await.unwrap();
         let addr = app.local_addr();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until(async move {

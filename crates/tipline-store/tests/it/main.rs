@@ -1,6 +1,7 @@
 //! The store conformance suite: every test runs on SQLite and on PostgreSQL.
 
 mod admin;
+mod enrichments;
 mod indicators;
 mod notifications;
 mod relations;

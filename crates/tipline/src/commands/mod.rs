@@ -7,6 +7,7 @@
 //! running the CLI administers the whole platform, even when acting as someone else.
 
 mod community;
+mod enrich;
 mod indicator;
 mod init;
 mod notify;
@@ -48,6 +49,7 @@ pub async fn run(command: Command, context: &Context) -> anyhow::Result<()> {
         Command::Indicator(command) => indicator::run(context, command).await,
         Command::Notify(command) => notify::run(context, command).await,
         Command::Outbox(command) => notify::outbox(context, command).await,
+        Command::Enrich(args) => enrich::run(context, args).await,
     }
 }
 
@@ -83,6 +85,12 @@ impl Context {
         } else {
             format!("database `{}`", self.config.database.url)
         }
+    }
+
+    /// The enrichment runtime of the configuration, caching in `store`.
+    pub fn enricher(&self, store: &Store) -> anyhow::Result<tipline_enrich::Enricher> {
+        tipline_enrich::Enricher::new(&self.config.enrich, Some(store.clone()))
+            .map_err(|problem| anyhow::anyhow!("invalid config: {problem}"))
     }
 
     fn not_initialized(&self) -> String {

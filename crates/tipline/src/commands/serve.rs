@@ -1,10 +1,12 @@
 //! `tipline serve`: run the HTTP server on the configured store until Ctrl-C or SIGTERM,
 //! then let in-flight requests finish. The notification delivery worker runs alongside.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use tipline_server::{Application, ServerSettings};
+
+use tipline_server::{Application, ServerSettings, Services};
 
 use super::Context;
 use crate::cli::ServeArgs;
@@ -21,10 +23,17 @@ pub async fn run(context: &Context, _args: ServeArgs) -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(server.request_timeout_secs),
     };
     let notifier = super::notify::notifier(context, &session)?;
-    let application = Application::build(store.clone(), settings)
+    let enricher = context.enricher(&store)?;
+    let statuses = enricher.statuses();
+    let services = Services { enricher: Arc::new(enricher) };
+    let application = Application::build_with(store.clone(), settings, services)
         .await
         .with_context(|| format!("cannot listen on {}", server.listen))?;
     let address = application.local_addr();
+    for status in statuses.iter().filter(|s| !s.enabled) {
+        let reason = status.disabled_reason.as_deref().unwrap_or_default();
+        tracing::info!(provider = %status.name, reason, "enrichment provider disabled");
+    }
     tracing::info!(
         %address,
         database = %context.config.database.url,

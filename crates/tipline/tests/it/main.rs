@@ -4,6 +4,7 @@
 mod admin;
 mod cli;
 mod config;
+mod enrich;
 mod init;
 mod notify;
 mod serve;
