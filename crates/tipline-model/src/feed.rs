@@ -345,6 +345,25 @@ pub struct Feed {
     pub updated_at: DateTime<Utc>,
 }
 
+/// One pull of a feed, as recorded in its history.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FeedPull {
+    /// Identifier.
+    pub id: Uuid,
+    /// The node that pulled.
+    pub node: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it finished.
+    pub finished_at: DateTime<Utc>,
+    /// How it ended.
+    pub status: PullStatus,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// What it found.
+    pub counts: PullCounts,
+}
+
 /// One listing period: a value on a feed's list from `first_listed` until it disappeared
 /// (`delisted_at`), or until now when `delisted_at` is absent.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

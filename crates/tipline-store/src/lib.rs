@@ -16,8 +16,11 @@ mod associations;
 pub mod audit;
 mod error;
 mod events;
+mod feeds;
 pub mod groups;
+mod import;
 mod indicators;
+mod listings;
 mod objects;
 mod rows;
 mod sightings;
@@ -39,7 +42,10 @@ use uuid::Uuid;
 
 pub use error::{StoreError, StoreResult};
 pub use events::Event;
+pub use feeds::{ClaimedFeed, PullLease, PullOutcome};
+pub use import::{ImportSummary, Tally, feed_scope, owner_scope};
 pub use indicators::{IndicatorQuery, Page, UpsertSummary};
+pub use listings::{ListedEntry, ListingQuery};
 pub use tokens::{TOKEN_PREFIX, hash_token};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
