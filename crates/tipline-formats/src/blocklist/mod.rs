@@ -248,14 +248,14 @@ pub(crate) fn parse_value(value: &str) -> Result<Vec<Canonical>, String> {
         }
         return Ok(range_to_cidrs(start, end));
     }
-    let looks_like_ip = value.contains('/')
-        || value.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        || value.contains(':');
-    let parsed = if looks_like_ip && value.contains('/') {
-        canonicalize(IndicatorKind::Cidr, value)
-    } else {
-        detect(value)
-    };
+    // `address/prefix` is a network; other values with a slash (URLs) are detected.
+    let looks_like_network = value.split_once('/').is_some_and(|(address, prefix)| {
+        !address.is_empty()
+            && address.bytes().all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+            && prefix.bytes().all(|b| b.is_ascii_digit())
+    });
+    let parsed =
+        if looks_like_network { canonicalize(IndicatorKind::Cidr, value) } else { detect(value) };
     parsed.map(|c| vec![c]).map_err(|e| e.to_string())
 }
 
@@ -331,7 +331,7 @@ mod tests {
     #[test]
     fn addresses_ranges_domains_and_comments() {
         let text = "192.0.2.1\n192.0.2.7/32 # single\n2001:DB8::1\n198.51.100.0-198.51.100.9\n\
-                    evil[.]example\n";
+                    evil[.]example\nhxxp://evil[.]example/a/b\n";
         let (entries, errors, _) = read(text);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(
@@ -342,7 +342,8 @@ mod tests {
                 "2001:db8::1",
                 "198.51.100.0/29",
                 "198.51.100.8/31",
-                "evil.example"
+                "evil.example",
+                "http://evil.example/a/b"
             ]
         );
         assert_eq!(entries[1].comment.as_deref(), Some("single"));
