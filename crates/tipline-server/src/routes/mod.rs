@@ -2,7 +2,10 @@
 //! descriptions.
 
 pub mod admin;
+pub mod feeds;
 pub mod health;
+pub mod import;
+mod import_misp;
 pub mod intel;
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -34,6 +37,8 @@ use crate::AppState;
         (name = "associations", description = "Relationships between objects"),
         (name = "sightings", description = "Indicators seen by organizations"),
         (name = "audit", description = "Who changed what"),
+        (name = "feeds", description = "Blocklist and MISP feeds, their pulls and listings"),
+        (name = "import", description = "Importing documents (MISP)"),
         (name = "meta", description = "The API document itself"),
     )
 )]
@@ -77,5 +82,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(intel::list_sightings, intel::create_sighting))
         .routes(routes!(intel::get_sighting))
         .routes(routes!(intel::owners))
+        .routes(routes!(feeds::list_feeds, feeds::create_feed))
+        .routes(routes!(feeds::get_feed, feeds::remove_feed))
+        .routes(routes!(feeds::pull_feed))
+        .routes(routes!(feeds::feed_pulls))
+        .routes(routes!(feeds::search_listings))
+        .routes(routes!(import::import))
         .routes(routes!(health::openapi_document))
 }

@@ -7,6 +7,9 @@
 //! running the CLI administers the whole platform, even when acting as someone else.
 
 mod community;
+pub mod feed;
+pub mod import;
+mod import_misp;
 mod indicator;
 mod init;
 mod org;
@@ -45,6 +48,8 @@ pub async fn run(command: Command, context: &Context) -> anyhow::Result<()> {
         Command::User(command) => user::run(context, command).await,
         Command::Token(command) => token::run(context, command).await,
         Command::Indicator(command) => indicator::run(context, command).await,
+        Command::Feed(command) => feed::run(context, command).await,
+        Command::Import(args) => import::run(context, args).await,
     }
 }
 

@@ -4,6 +4,7 @@
 mod admin;
 mod cli;
 mod config;
+mod feeds;
 mod init;
 mod serve;
 mod support;
