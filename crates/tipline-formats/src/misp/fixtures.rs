@@ -145,3 +145,16 @@ fn crowdsec_feed_manifest_and_events() {
         );
     }
 }
+
+#[test]
+fn docs_list_every_mapped_type_and_galaxy() {
+    let path = format!("{}/../../docs/feeds.md", env!("CARGO_MANIFEST_DIR"));
+    let docs = std::fs::read_to_string(&path).unwrap();
+    for (name, _) in mapping::ATTRIBUTE_TYPES {
+        let written = format!("`{}`", name.replace('|', "\\|"));
+        assert!(docs.contains(&written), "docs/feeds.md does not mention {written}");
+    }
+    for (galaxy, _) in mapping::GALAXY_GROUPS {
+        assert!(docs.contains(&format!("`{galaxy}`")), "docs/feeds.md does not mention `{galaxy}`");
+    }
+}

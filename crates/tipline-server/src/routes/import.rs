@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, header};
 use serde::Deserialize;
 use tipline_feeds::ImportReport;
@@ -84,7 +85,7 @@ pub async fn import(
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<ImportQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<ImportReport>> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
@@ -97,6 +98,13 @@ pub async fn import(
     if !is_json {
         return Err(ApiError::UnsupportedMediaType);
     }
+    let body = body.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(s.settings.max_body_bytes)
+        } else {
+            ApiError::BadRequest(format!("cannot read the request body: {rejection}"))
+        }
+    })?;
     let viewer = s.store.viewer(p);
     let report = match q.format {
         ImportFormat::Misp => import_misp::import(&viewer, &q, &body).await?,

@@ -185,6 +185,11 @@ async fn misp_documents_import(backend: TestBackend) {
     assert_eq!(problem["errors"][0]["field"], "line 1, column 9");
     let text = import("format=misp", fixture.clone(), "text/plain").await;
     TestApp::problem(&text, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
-    let unknown = import("format=stix9", fixture, "application/json").await;
+    let unknown = import("format=stix9", fixture.clone(), "application/json").await;
     TestApp::problem(&unknown, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let mut huge = b"{\"Event\": {\"info\": \"".to_vec();
+    huge.extend(std::iter::repeat_n(b'x', 11 * 1024 * 1024));
+    huge.extend_from_slice(b"\"}}");
+    let too_large = import("format=misp", huge, "application/json").await;
+    TestApp::problem(&too_large, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
 }
