@@ -138,42 +138,55 @@ fn failed(feed: &Feed, settings: &PullSettings, message: &str) -> PullOutcome {
     }
 }
 
-fn not_modified_report(feed: &Feed, next: chrono::DateTime<Utc>) -> PullReport {
-    PullReport {
-        feed: feed.name.clone(),
-        status: PullStatus::NotModified,
-        counts: PullCounts {
-            entries: feed.status.listed,
-            unchanged: feed.status.listed,
-            ..Default::default()
-        },
+/// A successful outcome: the content's validators, due again after the interval.
+fn success(
+    feed: &Feed,
+    status: PullStatus,
+    counts: PullCounts,
+    validators: Validators,
+) -> PullOutcome {
+    PullOutcome {
+        status,
+        counts,
         error: None,
-        import: None,
-        next_pull_at: next,
+        etag: validators.etag,
+        last_modified: validators.last_modified,
+        next_pull_at: Utc::now() + chrono::Duration::seconds(feed.interval_secs),
     }
 }
 
-async fn record_not_modified(
+/// Fetch `location` conditionally on the validators of the content last applied. When it
+/// did not change, the pull is recorded as not modified and its report is the `Err` side.
+async fn fetch_changed(
     viewer: &Viewer<'_>,
+    outbound: &Outbound,
     claimed: &ClaimedFeed,
-    validators: &Validators,
-) -> Result<PullReport, Failure> {
+    location: &Location,
+    progress: &dyn Progress,
+) -> Result<Result<(Vec<u8>, Validators), PullReport>, Failure> {
     let feed = &claimed.feed;
-    let next = Utc::now() + chrono::Duration::seconds(feed.interval_secs);
-    let outcome = PullOutcome {
-        status: PullStatus::NotModified,
-        counts: PullCounts::default(),
-        error: None,
-        etag: validators.etag.clone(),
-        last_modified: validators.last_modified.clone(),
-        next_pull_at: next,
-    };
-    viewer.record_pull(&claimed.lease, &outcome).await?;
-    Ok(not_modified_report(feed, next))
-}
-
-fn previous_validators(claimed: &ClaimedFeed) -> Validators {
-    Validators { etag: claimed.etag.clone(), last_modified: claimed.last_modified.clone() }
+    progress.stage("fetching", None);
+    let previous =
+        Validators { etag: claimed.etag.clone(), last_modified: claimed.last_modified.clone() };
+    match fetch(outbound, location, &previous).await? {
+        Fetched::Content { body, validators } => Ok(Ok((body, validators))),
+        Fetched::NotModified => {
+            let outcome = success(feed, PullStatus::NotModified, PullCounts::default(), previous);
+            viewer.record_pull(&claimed.lease, &outcome).await?;
+            Ok(Err(PullReport {
+                feed: feed.name.clone(),
+                status: PullStatus::NotModified,
+                counts: PullCounts {
+                    entries: feed.status.listed,
+                    unchanged: feed.status.listed,
+                    ..Default::default()
+                },
+                error: None,
+                import: None,
+                next_pull_at: outcome.next_pull_at,
+            }))
+        }
+    }
 }
 
 async fn pull_list(
@@ -184,12 +197,11 @@ async fn pull_list(
 ) -> Result<PullReport, Failure> {
     let feed = &claimed.feed;
     let location = Location::of(feed);
-    progress.stage("fetching", None);
-    let previous = previous_validators(claimed);
-    let (body, validators) = match fetch(outbound, &location, &previous).await? {
-        Fetched::NotModified => return record_not_modified(viewer, claimed, &previous).await,
-        Fetched::Content { body, validators } => (body, validators),
-    };
+    let (body, validators) =
+        match fetch_changed(viewer, outbound, claimed, &location, progress).await? {
+            Ok(content) => content,
+            Err(not_modified) => return Ok(not_modified),
+        };
     progress.stage("reading", None);
     let (entries, errors) = read_list(feed.format, feed.csv.as_ref(), &body, progress);
     if !errors.is_empty() && !feed.lenient {
@@ -209,14 +221,7 @@ async fn pull_list(
         )));
     }
     progress.stage("writing", Some(entries.len() as u64));
-    let outcome = PullOutcome {
-        status: PullStatus::Ok,
-        counts: PullCounts::default(),
-        error: None,
-        etag: validators.etag,
-        last_modified: validators.last_modified,
-        next_pull_at: Utc::now() + chrono::Duration::seconds(feed.interval_secs),
-    };
+    let outcome = success(feed, PullStatus::Ok, PullCounts::default(), validators);
     let next = outcome.next_pull_at;
     let rejected = errors.len() as i64;
     let counts = viewer.apply_list_pull(claimed, entries, rejected, outcome).await?;
@@ -279,12 +284,11 @@ async fn pull_misp(
     let feed = &claimed.feed;
     let base = Location::of(feed);
     let manifest_location = base.child("manifest.json");
-    progress.stage("fetching manifest", None);
-    let previous = previous_validators(claimed);
-    let (body, validators) = match fetch(outbound, &manifest_location, &previous).await? {
-        Fetched::NotModified => return record_not_modified(viewer, claimed, &previous).await,
-        Fetched::Content { body, validators } => (body, validators),
-    };
+    let (body, validators) =
+        match fetch_changed(viewer, outbound, claimed, &manifest_location, progress).await? {
+            Ok(content) => content,
+            Err(not_modified) => return Ok(not_modified),
+        };
     let manifest = parse_manifest(&body).map_err(|e| Failure::Content(format!("{base}: {e}")))?;
     let import = MispImport {
         options: MispOptions {
@@ -357,15 +361,8 @@ async fn pull_misp(
             if rejected_files == 1 { "" } else { "s" }
         )));
     }
-    let next = Utc::now() + chrono::Duration::seconds(feed.interval_secs);
-    let outcome = PullOutcome {
-        status: PullStatus::Ok,
-        counts,
-        error: None,
-        etag: validators.etag,
-        last_modified: validators.last_modified,
-        next_pull_at: next,
-    };
+    let outcome = success(feed, PullStatus::Ok, counts, validators);
+    let next = outcome.next_pull_at;
     viewer.record_pull(&claimed.lease, &outcome).await?;
     tracing::info!(feed = %feed.name, events = imported, unchanged = counts.unchanged, rejected = rejected_files, "misp feed pulled");
     Ok(PullReport {

@@ -85,14 +85,8 @@ pub async fn run(context: &Context, args: ImportArgs) -> anyhow::Result<()> {
 
 async fn execute(context: &Context, session: &Session, args: ImportArgs) -> anyhow::Result<()> {
     let viewer = session.acting(args.as_org.as_deref()).await?;
-    let owner_id = match &args.owner {
-        Some(owner) => Some(session.org_id(owner).await?),
-        None => None,
-    };
-    let mut shared_to = Vec::with_capacity(args.share.len());
-    for community in &args.share {
-        shared_to.push(session.community_id(community).await?);
-    }
+    let owner_id = session.optional_org_id(args.owner.as_deref()).await?;
+    let shared_to = session.community_ids(&args.share).await?;
     let resolved = Resolved { owner_id, acting_org: viewer.principal().org_id, shared_to };
     match args.format {
         ImportFormat::Misp => import_misp::run(context, &viewer, &args, &resolved).await,
