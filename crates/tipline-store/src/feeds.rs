@@ -19,6 +19,7 @@ use tipline_model::feed::{
 use tipline_model::{OrgKind, Tlp};
 use uuid::Uuid;
 
+use crate::events::EventWrite;
 use crate::rows::{json_list, parse, to_json_list, uuid};
 use crate::sql::Sql;
 use crate::{
@@ -781,6 +782,22 @@ pub(crate) async fn finish_pull(
         .bind(lease.node.clone());
     if sql.execute(&mut *conn).await? == 0 {
         return Err(lease_lost(lease));
+    }
+    if outcome.status == PullStatus::Ok {
+        // "Feed updated": what automation triggers on after new content was applied.
+        let mut sql = Sql::new("SELECT source_id, name FROM feeds WHERE id = ");
+        sql.bind(lease.feed_id.to_string());
+        let (source, name): (String, String) =
+            sql.fetch_optional(&mut *conn).await?.ok_or_else(|| lease_lost(lease))?;
+        let mut events = EventWrite::default();
+        events.add(
+            "feed.pulled",
+            Some(lease.feed_id),
+            Some(uuid(&source)?),
+            serde_json::json!({ "feed_id": lease.feed_id, "feed": name, "counts": outcome.counts }),
+            at,
+        );
+        events.write(conn).await?;
     }
     let mut sql = Sql::new(
         "INSERT INTO feed_pulls (id, feed_id, node, started_at, finished_at, status, error, counts) VALUES (",

@@ -105,4 +105,11 @@ mod tests {
             "manifest.json line 1, column 5: malformed JSON: EOF while parsing a value"
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(text in ".{0,300}") {
+            let _ = parse_manifest(text.as_bytes());
+        }
+    }
 }

@@ -178,6 +178,16 @@ async fn pulls_record_listing_periods_and_events(backend: TestBackend) {
     assert_eq!(feed.status.last_counts.added, 1);
     assert_eq!(feed.status.last_pull_status, Some(PullStatus::Ok));
     assert_eq!(admin.feed_pulls(feed.id, 10).await.unwrap().len(), 3);
+    let pulled: Vec<i64> = world
+        .store
+        .events_after(0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "feed.pulled")
+        .map(|e| e.payload["counts"]["added"].as_i64().unwrap())
+        .collect();
+    assert_eq!(pulled, [3, 1, 1], "one feed.pulled event per applied pull");
 }
 
 async fn listings_are_found_by_value_and_constituency(backend: TestBackend) {
