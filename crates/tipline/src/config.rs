@@ -402,8 +402,17 @@ pub fn load(paths: &Paths, env: &Environment, flags: &FlagOverrides) -> anyhow::
         figment = figment.merge(file);
     }
     figment = figment.merge(Layer::environment(env)?).merge(Layer::flags(flags));
-    let config: Config = figment.extract_lossy().map_err(|e| describe_errors(&figment, e))?;
+    let mut config: Config = figment.extract_lossy().map_err(|e| describe_errors(&figment, e))?;
     config.validate(&figment)?;
+    // A feed's relative path is relative to the configuration file that names it.
+    let base = paths.config_file.parent().unwrap_or(&paths.data_dir).to_path_buf();
+    for feed in &mut config.feeds {
+        if let Some(path) = &feed.path
+            && Path::new(path).is_relative()
+        {
+            feed.path = Some(base.join(path).display().to_string());
+        }
+    }
     Ok(config)
 }
 
@@ -852,7 +861,8 @@ mod tests {
              [[feeds]]\nname = \"drop\"\nurl = \"https://lists.example/drop.txt\"\nformat = \"spamhaus\"\n\
              interval_secs = 600\ntlp = \"clear\"\n\
              [[feeds]]\nname = \"phish\"\npath = \"/srv/phish.csv\"\nformat = \"csv\"\n\
-             [feeds.csv]\nvalue_column = \"url\"\n",
+             [feeds.csv]\nvalue_column = \"url\"\n\
+             [[feeds]]\nname = \"local\"\npath = \"lists/local.txt\"\nformat = \"plain\"\n",
         ));
         let config = load_with(
             &configured,
@@ -862,9 +872,12 @@ mod tests {
         assert_eq!((config.scheduler.concurrency, config.scheduler.poll_secs), (4, 3));
         assert!(config.scheduler.enabled);
         assert!(config.outbound.client_config().allow_private_addresses);
-        assert_eq!(config.feeds.len(), 2);
+        assert_eq!(config.feeds.len(), 3);
+        let relative = configured.paths.data_dir.join("lists/local.txt");
+        assert_eq!(config.feeds[2].path.as_deref(), Some(relative.display().to_string().as_str()));
         assert_eq!(config.feeds[0].interval_secs, Some(600));
         assert_eq!(config.feeds[1].csv.as_ref().unwrap().value_column, "url");
+        assert_eq!(config.feeds[1].path.as_deref(), Some("/srv/phish.csv"));
 
         let check = |file: &str, expected: &str| {
             let setup = setup(Some(file));

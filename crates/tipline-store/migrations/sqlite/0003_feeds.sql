@@ -87,6 +87,8 @@ CREATE UNIQUE INDEX listings_open ON listings (feed_id, kind, value) WHERE delis
 CREATE INDEX listings_range ON listings (net_lo, net_hi) WHERE net_lo IS NOT NULL;
 CREATE INDEX listings_value ON listings (value, kind);
 CREATE INDEX listings_feed ON listings (feed_id, updated_at, id);
+-- Whether an indicator is still listed anywhere (before it expires on a delisting).
+CREATE INDEX listings_indicator ON listings (indicator_id) WHERE delisted_at IS NULL;
 CREATE INDEX listings_updated ON listings (updated_at, id);
 
 -- Which version of each source document was imported, per scope (`feed:<id>` for a
