@@ -25,4 +25,7 @@ pub struct FormatInfo {
 }
 
 /// Every importable format, alphabetical. Adding a format adds one line here.
-pub const FORMATS: &[FormatInfo] = &[];
+pub const FORMATS: &[FormatInfo] = &[FormatInfo {
+    name: "misp",
+    description: "MISP event JSON ({\"Event\": …} or a REST response), or a MISP feed directory",
+}];

@@ -9,7 +9,9 @@
 pub mod admin;
 pub mod association;
 pub mod canonical;
+pub mod feed;
 pub mod group;
+pub mod import;
 pub mod intel;
 pub mod kind;
 pub mod notify;

@@ -275,7 +275,33 @@ impl Viewer<'_> {
             ));
         }
         let mut tx = self.store.write().await?;
-        let id = insert_org(&mut tx, &input, kind).await?;
+        let id = self.insert_organization(&mut tx, &input, kind).await?;
+        tx.commit().await?;
+        self.get_organization(id).await
+    }
+
+    /// Create a source organization named `name` in the caller's transaction (a feed
+    /// whose source does not exist yet).
+    pub(crate) async fn create_source_in(
+        &self,
+        tx: &mut WriteTx<'_>,
+        name: &str,
+    ) -> StoreResult<Uuid> {
+        let input = OrganizationInput { name: name.to_string(), ..Default::default() }
+            .check()
+            .map_err(|errors| {
+                StoreError::Invalid(errors.into_iter().map(|e| e.under("source")).collect())
+            })?;
+        self.insert_organization(tx, &input, OrgKind::Source).await
+    }
+
+    async fn insert_organization(
+        &self,
+        tx: &mut WriteTx<'_>,
+        input: &OrganizationInput,
+        kind: OrgKind,
+    ) -> StoreResult<Uuid> {
+        let id = insert_org(tx, input, kind).await?;
         if kind == OrgKind::Source {
             // The host curates every source: it sees the source's GREEN and AMBER objects
             // through an ordinary subscription, so the visibility rule needs no exception.
@@ -298,8 +324,7 @@ impl Viewer<'_> {
             serde_json::json!({ "name": input.name, "kind": kind }),
         )
         .await?;
-        tx.commit().await?;
-        self.get_organization(id).await
+        Ok(id)
     }
 
     /// Replace an organization's name, details, contacts and constituency (platform admins).

@@ -61,63 +61,9 @@ impl Viewer<'_> {
                 input.name
             )));
         }
-        let id = new_id();
         let at = micros(now());
-        let mut sql = Sql::new(
-            "INSERT INTO intel_groups (id, owner_id, kind, name, description, tlp, aliases, \
-             adversary_kind, country, motivations, cve, vendor, product, known_exploited, \
-             first_seen, last_seen, stix_id, created_at, updated_at) VALUES (",
-        );
-        sql.bind(id.to_string())
-            .push(", ")
-            .bind(owner.to_string())
-            .push(", ")
-            .bind(kind.as_str().to_string())
-            .push(", ")
-            .bind(input.name.clone())
-            .push(", ")
-            .bind(input.description.clone())
-            .push(", ")
-            .bind(input.tlp.unwrap_or(Tlp::Amber).as_str().to_string())
-            .push(", ")
-            .bind(to_json_list(&input.aliases))
-            .push(", ")
-            .bind(input.adversary_kind.map(|k| k.as_str().to_string()))
-            .push(", ")
-            .bind(input.country.clone())
-            .push(", ")
-            .bind(to_json_list(&input.motivations))
-            .push(", ")
-            .bind(input.cve.clone())
-            .push(", ")
-            .bind(input.vendor.clone())
-            .push(", ")
-            .bind(input.product.clone())
-            .push(", ")
-            .bind(i64::from(input.known_exploited.unwrap_or(false)))
-            .push(", ")
-            .bind(input.first_seen.map(micros))
-            .push(", ")
-            .bind(input.last_seen.map(micros))
-            .push(", ")
-            .bind(input.stix_id.clone())
-            .push(", ")
-            .bind(at)
-            .push(", ")
-            .bind(at)
-            .push(")");
-        sql.execute(&mut *conn).await?;
-        let mut extras = ExtrasWrite::default();
-        extras.add(id, &input.tags, &input.attributes, &input.shared_to, &input.granted_to);
-        extras.write(conn).await?;
         let mut events = EventWrite::default();
-        events.add(
-            "group.created",
-            Some(id),
-            Some(owner),
-            serde_json::json!({ "id": id, "kind": kind, "name": input.name, "owner_id": owner }),
-            at,
-        );
+        let id = insert_group(conn, owner, &input, at, &mut events).await?;
         events.write(conn).await?;
         audit::record(
             conn,
@@ -202,6 +148,74 @@ impl Viewer<'_> {
         }
         Ok(items)
     }
+}
+
+/// Insert a checked group owned by `owner` with its tags, attributes and sharing, adding
+/// its `group.created` event to `events`. The caller checked ownership and sharing.
+pub(crate) async fn insert_group(
+    conn: &mut AnyConnection,
+    owner: Uuid,
+    input: &GroupInput,
+    at: i64,
+    events: &mut EventWrite,
+) -> StoreResult<Uuid> {
+    let kind = input.kind.expect("checked");
+    let id = new_id();
+    let mut sql = Sql::new(
+        "INSERT INTO intel_groups (id, owner_id, kind, name, description, tlp, aliases, \
+         adversary_kind, country, motivations, cve, vendor, product, known_exploited, \
+         first_seen, last_seen, stix_id, created_at, updated_at) VALUES (",
+    );
+    sql.bind(id.to_string())
+        .push(", ")
+        .bind(owner.to_string())
+        .push(", ")
+        .bind(kind.as_str().to_string())
+        .push(", ")
+        .bind(input.name.clone())
+        .push(", ")
+        .bind(input.description.clone())
+        .push(", ")
+        .bind(input.tlp.unwrap_or(Tlp::Amber).as_str().to_string())
+        .push(", ")
+        .bind(to_json_list(&input.aliases))
+        .push(", ")
+        .bind(input.adversary_kind.map(|k| k.as_str().to_string()))
+        .push(", ")
+        .bind(input.country.clone())
+        .push(", ")
+        .bind(to_json_list(&input.motivations))
+        .push(", ")
+        .bind(input.cve.clone())
+        .push(", ")
+        .bind(input.vendor.clone())
+        .push(", ")
+        .bind(input.product.clone())
+        .push(", ")
+        .bind(i64::from(input.known_exploited.unwrap_or(false)))
+        .push(", ")
+        .bind(input.first_seen.map(micros))
+        .push(", ")
+        .bind(input.last_seen.map(micros))
+        .push(", ")
+        .bind(input.stix_id.clone())
+        .push(", ")
+        .bind(at)
+        .push(", ")
+        .bind(at)
+        .push(")");
+    sql.execute(&mut *conn).await?;
+    let mut extras = ExtrasWrite::default();
+    extras.add(id, &input.tags, &input.attributes, &input.shared_to, &input.granted_to);
+    extras.write(conn).await?;
+    events.add(
+        "group.created",
+        Some(id),
+        Some(owner),
+        serde_json::json!({ "id": id, "kind": kind, "name": input.name, "owner_id": owner }),
+        at,
+    );
+    Ok(id)
 }
 
 /// Escape `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.

@@ -7,7 +7,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
-use tipline_model::intel::{Holder, Indicator, IndicatorInput, IndicatorPatch};
+use tipline_model::intel::{CheckedIndicator, Holder, Indicator, IndicatorInput, IndicatorPatch};
 use tipline_model::validate::FieldError;
 use tipline_model::{IndicatorKind, IndicatorStatus, Tlp, canonicalize, detect};
 use uuid::Uuid;
@@ -248,6 +248,11 @@ impl Merged {
     }
 }
 
+/// A validation error of input `i`, placed under `items[i]` in a bulk request.
+fn place(bulk: bool, i: usize, e: FieldError) -> FieldError {
+    if bulk { e.under(&format!("items[{i}]")) } else { e }
+}
+
 fn merge_into<T: Clone + PartialEq>(into: &mut Vec<T>, items: &[T]) {
     for item in items {
         if !into.contains(item) {
@@ -280,24 +285,60 @@ impl Viewer<'_> {
         inputs: &[IndicatorInput],
         bulk: bool,
     ) -> StoreResult<UpsertSummary> {
+        let checked = self.check_indicators(inputs, bulk)?;
+        let mut tx = self.store.write().await?;
+        let conn: &mut AnyConnection = &mut tx.tx;
+        let (summary, _) = self.upsert_checked(conn, &checked, bulk).await?;
+        let (action, object_id) = if bulk {
+            ("indicator.bulk_upsert", None)
+        } else {
+            (
+                if summary.created == 1 { "indicator.create" } else { "indicator.upsert" },
+                summary.ids.first().copied(),
+            )
+        };
+        audit::record(
+            conn,
+            &self.principal,
+            action,
+            "indicator",
+            object_id,
+            serde_json::json!({ "items": inputs.len(), "created": summary.created, "updated": summary.updated }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    /// Check the principal may write and validate every input; errors name each bad item
+    /// as `items[i].field` when `bulk`.
+    pub(crate) fn check_indicators(
+        &self,
+        inputs: &[IndicatorInput],
+        bulk: bool,
+    ) -> StoreResult<Vec<CheckedIndicator>> {
         self.require_write()?;
-        let place =
-            |i: usize, e: FieldError| if bulk { e.under(&format!("items[{i}]")) } else { e };
         let mut errors: Vec<FieldError> = Vec::new();
         let mut checked = Vec::with_capacity(inputs.len());
         for (i, input) in inputs.iter().enumerate() {
             match input.check() {
                 Ok(c) => checked.push(c),
-                Err(errs) => errors.extend(errs.into_iter().map(|e| place(i, e))),
+                Err(errs) => errors.extend(errs.into_iter().map(|e| place(bulk, i, e))),
             }
         }
-        if !errors.is_empty() {
-            return Err(StoreError::Invalid(errors));
-        }
-        let at = micros(now());
-        let mut tx = self.store.write().await?;
-        let conn: &mut AnyConnection = &mut tx.tx;
+        if errors.is_empty() { Ok(checked) } else { Err(StoreError::Invalid(errors)) }
+    }
 
+    /// Upsert checked indicators inside the caller's transaction (see
+    /// [`Viewer::upsert_indicators`]), writing their outbox events; no audit entry. Also
+    /// returns, per input, whether it created its indicator.
+    pub(crate) async fn upsert_checked(
+        &self,
+        conn: &mut AnyConnection,
+        checked: &[CheckedIndicator],
+        bulk: bool,
+    ) -> StoreResult<(UpsertSummary, Vec<bool>)> {
+        let at = micros(now());
         // Resolve owners and check sharing once per distinct combination.
         let mut owners: HashMap<Option<Uuid>, Uuid> = HashMap::new();
         let mut sharing_checked: Vec<(Uuid, Vec<Uuid>, Vec<Uuid>)> = Vec::new();
@@ -310,9 +351,9 @@ impl Viewer<'_> {
                 None => {
                     let owner =
                         self.resolve_owner(conn, c.input.owner_id).await.map_err(|e| match e {
-                            StoreError::Invalid(errs) => {
-                                StoreError::Invalid(errs.into_iter().map(|e| place(i, e)).collect())
-                            }
+                            StoreError::Invalid(errs) => StoreError::Invalid(
+                                errs.into_iter().map(|e| place(bulk, i, e)).collect(),
+                            ),
                             other => other,
                         })?;
                     owners.insert(c.input.owner_id, owner);
@@ -429,23 +470,9 @@ impl Viewer<'_> {
         }
         extras.write(conn).await?;
         events.write(conn).await?;
-        let (action, object_id) = if bulk {
-            ("indicator.bulk_upsert", None)
-        } else {
-            (if created == 1 { "indicator.create" } else { "indicator.upsert" }, Some(merged[0].id))
-        };
-        audit::record(
-            conn,
-            &self.principal,
-            action,
-            "indicator",
-            object_id,
-            serde_json::json!({ "items": inputs.len(), "created": created, "updated": updated }),
-        )
-        .await?;
-        tx.commit().await?;
         let ids = slots.iter().map(|&s| merged[s].id).collect();
-        Ok(UpsertSummary { created, updated, ids })
+        let new = slots.iter().map(|&s| !merged[s].existed).collect();
+        Ok((UpsertSummary { created, updated, ids }, new))
     }
 
     /// One indicator, if the principal may see it.

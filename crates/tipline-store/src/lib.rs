@@ -17,8 +17,11 @@ pub mod audit;
 mod enrichments;
 mod error;
 mod events;
+mod feeds;
 pub mod groups;
+mod import;
 mod indicators;
+mod listings;
 pub mod notifications;
 mod objects;
 mod rows;
@@ -42,7 +45,10 @@ use uuid::Uuid;
 pub use enrichments::EnrichmentRecord;
 pub use error::{StoreError, StoreResult};
 pub use events::Event;
+pub use feeds::{ClaimedFeed, PullLease, PullOutcome};
+pub use import::{ImportSummary, Tally, feed_scope, owner_scope};
 pub use indicators::{IndicatorQuery, Page, UpsertSummary};
+pub use listings::{ListedEntry, ListingQuery};
 pub use notifications::{
     Claimed, DeliveryOutcome, DigestGroup, Enqueued, NewNotification, NotificationPlan,
     NotificationQuery, Rendered,

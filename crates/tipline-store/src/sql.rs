@@ -77,6 +77,13 @@ impl Sql {
         self
     }
 
+    /// Bind `value` to the next placeholder number without writing the placeholder: for a
+    /// `$n` the text already holds (a value used several times, written as `$1`).
+    pub(crate) fn value(&mut self, value: impl Into<Value>) -> &mut Sql {
+        self.values.push(value.into());
+        self
+    }
+
     /// Append `$a, $b, ...` bound to each value.
     pub(crate) fn bind_list<T: Into<Value>>(
         &mut self,

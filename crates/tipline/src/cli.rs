@@ -159,6 +159,19 @@ Examples:
   tipline --json outbox list"
     )]
     Outbox(OutboxCommand),
+
+    /// Manage feeds (blocklists, MISP feeds) and see their listings.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  tipline feed add spamhaus-drop --url https://www.spamhaus.org/drop/drop.txt --format spamhaus\n  tipline feed list\n  tipline feed pull spamhaus-drop"
+    )]
+    Feed(crate::commands::feed::FeedCommand),
+
+    /// Import a file of intelligence (one transaction; --lenient imports the valid part).
+    #[command(
+        after_help = "Examples:\n  tipline import event.json --format misp\n  tipline import ./misp-feed --format misp --owner CIRCL --tlp green\n  tipline import export.json --format misp --lenient"
+    )]
+    Import(crate::commands::import::ImportArgs),
 }
 
 /// Arguments of `tipline enrich`.

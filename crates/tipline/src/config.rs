@@ -19,6 +19,7 @@ use figment::providers::{Format, Serialized, Toml};
 use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider};
 use serde::{Deserialize, Serialize};
+use tipline_model::feed::FeedInput;
 use tipline_notify::{Secret, SmtpTls};
 
 /// Name of the config file inside the data directory.
@@ -33,7 +34,8 @@ const ENV_NOT_KEYS: &[&str] = &["TIPLINE_CONFIG", "TIPLINE_DATA_DIR", "TIPLINE_L
 /// The config file's sections; `TIPLINE_<SECTION>_<KEY>` sets `<section>.<key>`. Besides
 /// these, `TIPLINE_<PROVIDER>_<KEY>` sets `enrich.<provider>.<key>` for every enrichment
 /// provider (`tipline_enrich::providers::PROVIDERS`).
-const SECTIONS: &[&str] = &["database", "server", "log", "smtp", "notify", "enrich"];
+const SECTIONS: &[&str] =
+    &["database", "server", "log", "smtp", "notify", "enrich", "scheduler", "outbound"];
 /// Short environment variable names for common keys: (variable, key).
 const ENV_ALIASES: &[(&str, &str)] = &[("TIPLINE_LISTEN", "server.listen")];
 
@@ -144,6 +146,14 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// Enrichment providers (`[enrich]`, `[enrich.<provider>]`).
     pub enrich: tipline_enrich::EnrichConfig,
+    /// The feed scheduler of `tipline serve`.
+    pub scheduler: SchedulerConfig,
+    /// Outbound HTTP (feed pulls).
+    pub outbound: OutboundConfig,
+    /// Feeds defined here (`[[feeds]]`); kept in the database as `config` feeds, which the
+    /// API and CLI cannot change.
+    #[serde(default)]
+    pub feeds: Vec<FeedInput>,
 }
 
 /// `[smtp]`: the server notifications are mailed through. Without `host`, mail goes to the
@@ -223,6 +233,54 @@ pub struct NotifyConfig {
     pub retry_max_secs: u64,
     /// Pause between passes of the delivery worker in `serve`, in seconds.
     pub worker_interval_secs: u64,
+}
+
+/// `[scheduler]`: pulling feeds inside `tipline serve`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerConfig {
+    /// Whether `serve` pulls due feeds.
+    pub enabled: bool,
+    /// Seconds between looks for due feeds.
+    pub poll_secs: u64,
+    /// Feeds this node pulls at the same time.
+    pub concurrency: usize,
+    /// Seconds a node holds a feed's pull before another node may take it over.
+    pub lease_secs: u64,
+    /// First retry delay after a failed pull, in seconds; doubles per consecutive failure
+    /// up to the feed's interval.
+    pub retry_base_secs: u64,
+}
+
+/// `[outbound]`: the HTTP client every outbound request uses.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundConfig {
+    /// Longest time one request may take, body included, in seconds.
+    pub timeout_secs: u64,
+    /// Longest time to connect, in seconds.
+    pub connect_timeout_secs: u64,
+    /// Largest response body read, in bytes.
+    pub max_body_bytes: u64,
+    /// Most redirects followed (never from https to http).
+    pub max_redirects: usize,
+    /// Allow loopback, private and link-local addresses (internal mirrors); refused by
+    /// default against server-side request forgery.
+    pub allow_private_addresses: bool,
+}
+
+impl OutboundConfig {
+    /// The settings of the shared outbound client.
+    pub fn client_config(&self) -> tipline_http::OutboundConfig {
+        tipline_http::OutboundConfig {
+            timeout: std::time::Duration::from_secs(self.timeout_secs),
+            connect_timeout: std::time::Duration::from_secs(self.connect_timeout_secs),
+            max_body_bytes: self.max_body_bytes,
+            max_redirects: self.max_redirects,
+            allow_private_addresses: self.allow_private_addresses,
+            ..tipline_http::OutboundConfig::default()
+        }
+    }
 }
 
 /// `[database]`: where data is stored.
@@ -348,6 +406,21 @@ impl Config {
                 worker_interval_secs: 5,
             },
             enrich: tipline_enrich::EnrichConfig::default(),
+            scheduler: SchedulerConfig {
+                enabled: true,
+                poll_secs: 10,
+                concurrency: 2,
+                lease_secs: 600,
+                retry_base_secs: 60,
+            },
+            outbound: OutboundConfig {
+                timeout_secs: 60,
+                connect_timeout_secs: 10,
+                max_body_bytes: 256 * 1024 * 1024,
+                max_redirects: 5,
+                allow_private_addresses: false,
+            },
+            feeds: Vec::new(),
         }
     }
 
@@ -543,6 +616,32 @@ pub fn default_file_text(paths: &Paths) -> String {
 
 [enrich.dns]
 # nameserver = "127.0.0.1:53"
+[scheduler]
+# Pull due feeds inside `tipline serve` (safe with several nodes on PostgreSQL).
+# enabled = {scheduler_enabled}
+# poll_secs = {poll_secs}
+# concurrency = {concurrency}
+# lease_secs = {lease_secs}
+# retry_base_secs = {retry_base_secs}
+
+[outbound]
+# The HTTP client of feed pulls. Internal addresses are refused unless allowed.
+# timeout_secs = {timeout_secs}
+# connect_timeout_secs = {connect_timeout_secs}
+# max_body_bytes = {outbound_max_body_bytes}
+# max_redirects = {max_redirects}
+# allow_private_addresses = {allow_private_addresses}
+
+# Feeds: one [[feeds]] table each (docs/feeds.md lists every key and format).
+## [[feeds]]
+## name = "spamhaus-drop"
+## url = "https://www.spamhaus.org/drop/drop.txt"
+## format = "spamhaus"
+## source = "Spamhaus"
+## interval_secs = 43200
+## tlp = "clear"
+## confidence = 80
+## tags = ["drop"]
 "#,
         url = defaults.database.url.expose(),
         max_connections = defaults.database.max_connections,
@@ -561,6 +660,16 @@ pub fn default_file_text(paths: &Paths) -> String {
         worker_interval = defaults.notify.worker_interval_secs,
         hot_cache_entries = defaults.enrich.hot_cache_entries,
         max_response_bytes = defaults.enrich.max_response_bytes,
+        scheduler_enabled = defaults.scheduler.enabled,
+        poll_secs = defaults.scheduler.poll_secs,
+        concurrency = defaults.scheduler.concurrency,
+        lease_secs = defaults.scheduler.lease_secs,
+        retry_base_secs = defaults.scheduler.retry_base_secs,
+        timeout_secs = defaults.outbound.timeout_secs,
+        connect_timeout_secs = defaults.outbound.connect_timeout_secs,
+        outbound_max_body_bytes = defaults.outbound.max_body_bytes,
+        max_redirects = defaults.outbound.max_redirects,
+        allow_private_addresses = defaults.outbound.allow_private_addresses,
     )
 }
 
@@ -571,8 +680,17 @@ pub fn load(paths: &Paths, env: &Environment, flags: &FlagOverrides) -> anyhow::
         figment = figment.merge(file);
     }
     figment = figment.merge(Layer::environment(env)?).merge(Layer::flags(flags));
-    let config: Config = figment.extract_lossy().map_err(|e| describe_errors(&figment, e))?;
+    let mut config: Config = figment.extract_lossy().map_err(|e| describe_errors(&figment, e))?;
     config.validate(&figment)?;
+    // A feed's relative path is relative to the configuration file that names it.
+    let base = paths.config_file.parent().unwrap_or(&paths.data_dir).to_path_buf();
+    for feed in &mut config.feeds {
+        if let Some(path) = &feed.path
+            && Path::new(path).is_relative()
+        {
+            feed.path = Some(base.join(path).display().to_string());
+        }
+    }
     Ok(config)
 }
 
@@ -634,6 +752,13 @@ impl Config {
             ("notify.retry_max_secs", self.notify.retry_max_secs),
             ("notify.worker_interval_secs", self.notify.worker_interval_secs),
             ("notify.max_attempts", u64::from(self.notify.max_attempts)),
+            ("scheduler.poll_secs", self.scheduler.poll_secs),
+            ("scheduler.concurrency", self.scheduler.concurrency as u64),
+            ("scheduler.lease_secs", self.scheduler.lease_secs),
+            ("scheduler.retry_base_secs", self.scheduler.retry_base_secs),
+            ("outbound.timeout_secs", self.outbound.timeout_secs),
+            ("outbound.connect_timeout_secs", self.outbound.connect_timeout_secs),
+            ("outbound.max_body_bytes", self.outbound.max_body_bytes),
         ] {
             if value == 0 {
                 fail(key, "must be at least 1".into())?;
@@ -644,6 +769,19 @@ impl Config {
         }
         if let Err(problem) = self.enrich.validate() {
             fail(&problem.key, problem.problem)?;
+        }
+        if self.scheduler.concurrency > 64 {
+            fail(
+                "scheduler.concurrency",
+                format!("at most 64, got {}", self.scheduler.concurrency),
+            )?;
+        }
+        for (i, feed) in self.feeds.iter().enumerate() {
+            if let Err(errors) = feed.check() {
+                let problems: Vec<String> =
+                    errors.iter().map(|e| format!("feeds[{i}].{e}")).collect();
+                bail!("invalid config: {}{}", problems.join("; "), origin_of_key(figment, "feeds"));
+            }
         }
         Ok(())
     }
@@ -824,7 +962,7 @@ fn describe_errors(figment: &Figment, error: figment::Error) -> anyhow::Error {
 fn describe_error(figment: &Figment, error: &figment::Error) -> String {
     use figment::error::Kind;
 
-    let key = error.path.join(".");
+    let key = key_of(&error.path);
     let origin = match &error.metadata {
         Some(metadata) if !error.path.is_empty() => {
             format!(" (from {})", metadata.interpolate(&Profile::Default, &error.path))
@@ -845,6 +983,22 @@ fn describe_error(figment: &Figment, error: &figment::Error) -> String {
         other => other.to_string(),
     };
     if key.is_empty() { format!("{problem}{origin}") } else { format!("{key}: {problem}{origin}") }
+}
+
+/// A dotted key with list positions as `[i]`: `feeds.0.url` → `feeds[0].url`.
+fn key_of(path: &[String]) -> String {
+    let mut key = String::new();
+    for segment in path {
+        if segment.parse::<usize>().is_ok() {
+            key.push_str(&format!("[{segment}]"));
+        } else {
+            if !key.is_empty() {
+                key.push('.');
+            }
+            key.push_str(segment);
+        }
+    }
+    key
 }
 
 /// 1-based line and column of byte `offset` in `text`.
@@ -986,7 +1140,7 @@ mod tests {
         check(
             Some("colour = true\n"),
             &[],
-            "invalid config: colour: unknown key; expected one of `database`, `server`, `log`, `smtp`, `notify`, `enrich` (from config file FILE)",
+            "invalid config: colour: unknown key; expected one of `database`, `server`, `log`, `smtp`, `notify`, `enrich`, `scheduler`, `outbound`, `feeds` (from config file FILE)",
         );
         check(
             None,
@@ -1104,6 +1258,55 @@ mod tests {
         assert_eq!(
             message,
             "invalid config: enrich.shodan.base_url: `ftp` is not an http(s) URL (from environment variable TIPLINE_SHODAN_BASE_URL)"
+        );
+    }
+
+    #[test]
+    fn feeds_scheduler_and_outbound_sections() {
+        let configured = setup(Some(
+            "[scheduler]\nconcurrency = 4\n[outbound]\nallow_private_addresses = true\n\
+             [[feeds]]\nname = \"drop\"\nurl = \"https://lists.example/drop.txt\"\nformat = \"spamhaus\"\n\
+             interval_secs = 600\ntlp = \"clear\"\n\
+             [[feeds]]\nname = \"phish\"\npath = \"/srv/phish.csv\"\nformat = \"csv\"\n\
+             [feeds.csv]\nvalue_column = \"url\"\n\
+             [[feeds]]\nname = \"local\"\npath = \"lists/local.txt\"\nformat = \"plain\"\n",
+        ));
+        let config = load_with(
+            &configured,
+            &[("TIPLINE_SCHEDULER_POLL_SECS", "3")],
+            FlagOverrides::default(),
+        );
+        assert_eq!((config.scheduler.concurrency, config.scheduler.poll_secs), (4, 3));
+        assert!(config.scheduler.enabled);
+        assert!(config.outbound.client_config().allow_private_addresses);
+        assert_eq!(config.feeds.len(), 3);
+        let relative = configured.paths.data_dir.join("lists/local.txt");
+        assert_eq!(config.feeds[2].path.as_deref(), Some(relative.display().to_string().as_str()));
+        assert_eq!(config.feeds[0].interval_secs, Some(600));
+        assert_eq!(config.feeds[1].csv.as_ref().unwrap().value_column, "url");
+        assert_eq!(config.feeds[1].path.as_deref(), Some("/srv/phish.csv"));
+
+        let check = |file: &str, expected: &str| {
+            let setup = setup(Some(file));
+            let message = error_of(&setup, &[]);
+            let expected = expected.replace("FILE", &setup.paths.config_file.display().to_string());
+            assert_eq!(message, expected);
+        };
+        check(
+            "[[feeds]]\nname = \"x\"\nurl = \"ftp://x\"\nformat = \"netset\"\nbogus = 1\n",
+            "invalid config: feeds[0].bogus: unknown key; expected one of `name`, `source`, `url`, `path`, `format`, `interval_secs`, `tlp`, `confidence`, `tags`, `lenient`, `allow_empty`, `csv`, `enabled` (from config file FILE)",
+        );
+        check(
+            "[[feeds]]\nname = \"x\"\nurl = \"ftp://x\"\nformat = \"netset\"\n",
+            "invalid config: feeds[0].url: scheme must be http or https, got `ftp` (from config file FILE)",
+        );
+        check(
+            "[[feeds]]\nname = \"x\"\nurl = \"https://x.example\"\nformat = \"xml\"\n",
+            "invalid config: feeds[0].format: unknown feed format `xml`; expected one of: csv, misp-feed, netset, plain, spamhaus (from config file FILE)",
+        );
+        check(
+            "[scheduler]\nconcurrency = 0\n",
+            "invalid config: scheduler.concurrency: must be at least 1 (from config file FILE)",
         );
     }
 

@@ -6,6 +6,7 @@ mod commands;
 mod config;
 mod logging;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 

@@ -3,7 +3,10 @@
 
 pub mod admin;
 pub mod enrich;
+pub mod feeds;
 pub mod health;
+pub mod import;
+mod import_misp;
 pub mod intel;
 pub mod notify;
 
@@ -38,6 +41,8 @@ use crate::AppState;
         (name = "audit", description = "Who changed what"),
         (name = "notifications", description = "Notifications sent to organizations, and the rules that decide them"),
         (name = "enrichment", description = "Shodan, Censys, GeoIP, RDAP, DNSBL and DNS lookups, cached"),
+        (name = "feeds", description = "Blocklist and MISP feeds, their pulls and listings"),
+        (name = "import", description = "Importing documents (MISP)"),
         (name = "meta", description = "The API document itself"),
     )
 )]
@@ -89,5 +94,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(notify::effective_rules))
         .routes(routes!(enrich::enrichments))
         .routes(routes!(enrich::providers))
+        .routes(routes!(feeds::list_feeds, feeds::create_feed))
+        .routes(routes!(feeds::get_feed, feeds::remove_feed))
+        .routes(routes!(feeds::pull_feed))
+        .routes(routes!(feeds::feed_pulls))
+        .routes(routes!(feeds::search_listings))
+        .routes(routes!(import::import))
         .routes(routes!(health::openapi_document))
 }

@@ -2,6 +2,8 @@
 
 mod admin;
 mod enrichments;
+mod feeds;
+mod imports;
 mod indicators;
 mod notifications;
 mod relations;

@@ -8,6 +8,9 @@
 
 mod community;
 mod enrich;
+pub mod feed;
+pub mod import;
+mod import_misp;
 mod indicator;
 mod init;
 mod notify;
@@ -50,6 +53,8 @@ pub async fn run(command: Command, context: &Context) -> anyhow::Result<()> {
         Command::Notify(command) => notify::run(context, command).await,
         Command::Outbox(command) => notify::outbox(context, command).await,
         Command::Enrich(args) => enrich::run(context, args).await,
+        Command::Feed(command) => feed::run(context, command).await,
+        Command::Import(args) => import::run(context, args).await,
     }
 }
 
@@ -129,6 +134,23 @@ impl Session {
     /// The id of community `key` (name or id).
     pub async fn community_id(&self, key: &str) -> anyhow::Result<Uuid> {
         Ok(self.admin().find_community(key).await?.id)
+    }
+
+    /// The id of organization `key`, when one is given (`--owner`).
+    pub async fn optional_org_id(&self, key: Option<&str>) -> anyhow::Result<Option<Uuid>> {
+        match key {
+            Some(key) => Ok(Some(self.org_id(key).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The ids of communities `keys` (`--share`).
+    pub async fn community_ids(&self, keys: &[String]) -> anyhow::Result<Vec<Uuid>> {
+        let mut ids = Vec::with_capacity(keys.len());
+        for key in keys {
+            ids.push(self.community_id(key).await?);
+        }
+        Ok(ids)
     }
 
     /// Organization names by id, to print names instead of ids.

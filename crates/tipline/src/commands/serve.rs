@@ -29,6 +29,8 @@ pub async fn run(context: &Context, _args: ServeArgs) -> anyhow::Result<()> {
     let application = Application::build_with(store.clone(), settings, services)
         .await
         .with_context(|| format!("cannot listen on {}", server.listen))?;
+    super::feed::sync_config_feeds(context, &session).await?;
+    let scheduler = start_scheduler(context, &session)?;
     let address = application.local_addr();
     for status in statuses.iter().filter(|s| !s.enabled) {
         let reason = status.disabled_reason.as_deref().unwrap_or_default();
@@ -60,9 +62,44 @@ pub async fn run(context: &Context, _args: ServeArgs) -> anyhow::Result<()> {
     let result = application.run_until(shutdown_signal()).await.context("server failed");
     let _ = stop_worker.send(true);
     let _ = worker.await;
+    if let Some((stop, running)) = scheduler {
+        let _ = stop.send(true);
+        let _ = running.await;
+    }
     tracing::info!("tipline stopped");
     session.close().await;
     result
+}
+
+type RunningScheduler = (tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>);
+
+/// Start the feed scheduler unless `[scheduler] enabled = false`; stop it by sending `true`.
+fn start_scheduler(
+    context: &Context,
+    session: &super::Session,
+) -> anyhow::Result<Option<RunningScheduler>> {
+    let config = &context.config.scheduler;
+    if !config.enabled {
+        tracing::info!("feed scheduler disabled by configuration");
+        return Ok(None);
+    }
+    let outbound = tipline_http::Outbound::new(context.config.outbound.client_config())?;
+    let settings = tipline_feeds::SchedulerSettings {
+        poll: Duration::from_secs(config.poll_secs),
+        concurrency: config.concurrency,
+        pull: tipline_feeds::PullSettings {
+            retry_base_secs: config.retry_base_secs as i64,
+            lease_secs: config.lease_secs as i64,
+        },
+    };
+    let scheduler = tipline_feeds::Scheduler::new(
+        session.store.clone(),
+        session.host.clone(),
+        outbound,
+        settings,
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    Ok(Some((stop, tokio::spawn(scheduler.run(stopped)))))
 }
 
 /// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM.

@@ -5,7 +5,9 @@ use crate::support::Tipline;
 #[test]
 fn help_lists_every_command() {
     let help = Tipline::new().ok(&["--help"]);
-    for command in ["init", "serve", "org", "community", "user", "token", "indicator"] {
+    for command in
+        ["init", "serve", "org", "community", "user", "token", "indicator", "feed", "import"]
+    {
         assert!(help.contains(&format!("\n  {command} ")), "`{command}` missing from:\n{help}");
     }
     assert!(help.contains("Examples:"), "{help}");

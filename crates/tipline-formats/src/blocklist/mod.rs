@@ -15,6 +15,10 @@
 //! Bad lines are reported with their line number and do not stop the reader: the caller
 //! decides whether one bad line rejects the whole list (the default for imports) or is
 //! skipped (`--lenient`).
+//!
+//! [`csv::CsvListReader`] reads CSV lists with a column mapping into the same entries.
+
+pub mod csv;
 
 use std::io::BufRead;
 use std::net::Ipv4Addr;
@@ -36,12 +40,21 @@ pub struct ListEntry {
 
 /// A line that is not a valid entry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {reason}")]
+#[error("line {line}{}: {reason}", column.as_ref().map(|c| format!(", column {c}")).unwrap_or_default())]
 pub struct ListError {
     /// 1-based line number.
     pub line: usize,
+    /// The column (CSV: its header name or 1-based number), when the problem is in one.
+    pub column: Option<String>,
     /// What is wrong, naming the offending text.
     pub reason: String,
+}
+
+impl ListError {
+    /// A problem with line `line` as a whole.
+    pub fn new(line: usize, reason: impl Into<String>) -> ListError {
+        ListError { line, column: None, reason: reason.into() }
+    }
 }
 
 /// What a list says about itself in its header comments (FireHOL's `# Key : value` lines).
@@ -179,26 +192,26 @@ impl<R: BufRead> Iterator for ListReader<R> {
             self.line += 1;
             let line = self.line;
             if too_long {
-                return Some(Err(ListError {
+                return Some(Err(ListError::new(
                     line,
-                    reason: format!("line longer than {MAX_LINE_BYTES} bytes"),
-                }));
+                    format!("line longer than {MAX_LINE_BYTES} bytes"),
+                )));
             }
             let buffer = std::mem::take(&mut self.buffer);
             let text = match std::str::from_utf8(&buffer) {
                 Ok(text) => text.trim_end_matches('\r').to_string(),
                 Err(e) => {
                     self.buffer = buffer;
-                    return Some(Err(ListError {
+                    return Some(Err(ListError::new(
                         line,
-                        reason: format!("not UTF-8 (byte {})", e.valid_up_to() + 1),
-                    }));
+                        format!("not UTF-8 (byte {})", e.valid_up_to() + 1),
+                    )));
                 }
             };
             self.buffer = buffer;
             match self.parse_line(&text) {
                 Ok(entries) => self.pending = entries.into_iter(),
-                Err(reason) => return Some(Err(ListError { line, reason })),
+                Err(reason) => return Some(Err(ListError::new(line, reason))),
             }
         }
     }
@@ -214,7 +227,7 @@ fn split_comment(line: &str) -> (&str, Option<&str>) {
 }
 
 /// A Spamhaus listing reference (`SBL256894`) in a comment.
-fn spamhaus_reference(comment: &str) -> Option<String> {
+pub(crate) fn spamhaus_reference(comment: &str) -> Option<String> {
     comment
         .split(|c: char| !c.is_ascii_alphanumeric())
         .find(|word| {
@@ -226,7 +239,7 @@ fn spamhaus_reference(comment: &str) -> Option<String> {
 }
 
 /// One entry's value: an address, network, IPv4 range, or any other indicator.
-fn parse_value(value: &str) -> Result<Vec<Canonical>, String> {
+pub(crate) fn parse_value(value: &str) -> Result<Vec<Canonical>, String> {
     if let Some((start, end)) = value.split_once('-')
         && let (Ok(start), Ok(end)) = (start.parse::<Ipv4Addr>(), end.parse::<Ipv4Addr>())
     {
@@ -235,14 +248,14 @@ fn parse_value(value: &str) -> Result<Vec<Canonical>, String> {
         }
         return Ok(range_to_cidrs(start, end));
     }
-    let looks_like_ip = value.contains('/')
-        || value.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        || value.contains(':');
-    let parsed = if looks_like_ip && value.contains('/') {
-        canonicalize(IndicatorKind::Cidr, value)
-    } else {
-        detect(value)
-    };
+    // `address/prefix` is a network; other values with a slash (URLs) are detected.
+    let looks_like_network = value.split_once('/').is_some_and(|(address, prefix)| {
+        !address.is_empty()
+            && address.bytes().all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+            && prefix.bytes().all(|b| b.is_ascii_digit())
+    });
+    let parsed =
+        if looks_like_network { canonicalize(IndicatorKind::Cidr, value) } else { detect(value) };
     parsed.map(|c| vec![c]).map_err(|e| e.to_string())
 }
 
@@ -318,7 +331,7 @@ mod tests {
     #[test]
     fn addresses_ranges_domains_and_comments() {
         let text = "192.0.2.1\n192.0.2.7/32 # single\n2001:DB8::1\n198.51.100.0-198.51.100.9\n\
-                    evil[.]example\n";
+                    evil[.]example\nhxxp://evil[.]example/a/b\n";
         let (entries, errors, _) = read(text);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(
@@ -329,7 +342,8 @@ mod tests {
                 "2001:db8::1",
                 "198.51.100.0/29",
                 "198.51.100.8/31",
-                "evil.example"
+                "evil.example",
+                "http://evil.example/a/b"
             ]
         );
         assert_eq!(entries[1].comment.as_deref(), Some("single"));

@@ -1,1 +1,0 @@
-//! MISP events, feeds (manifest.json + {uuid}.json) and galaxy clusters.
