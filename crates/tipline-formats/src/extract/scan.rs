@@ -1,0 +1,656 @@
+//! The single pass: split the text into words with a byte-class table (gluing defanged
+//! tokens in), classify the words that can hold an indicator, extend URLs, canonicalize and
+//! locate each hit.
+
+use tipline_model::{IndicatorKind, canonicalize};
+
+use super::classify::{Cand, CandKind, WordContext, classify, first_char};
+use super::domain::{DomainContext, is_domain};
+use super::{ExtractOptions, Hit, HitKind, MAX_WORD_BYTES};
+
+/// Letters, digits, `-`, `_` and non-ASCII bytes.
+const WORD: u8 = 1;
+const DOT: u8 = 2;
+const COLON: u8 = 4;
+const SLASH: u8 = 8;
+const AT: u8 = 16;
+/// `+` and `*`: inside words (email local parts, `h**p`), never meaningful alone.
+const JOIN: u8 = 32;
+/// Set on a word that contained a defanged token.
+const DEFANGED: u8 = 64;
+/// Set on a word that contained a defanged dot.
+const DEFANGED_DOT: u8 = 128;
+const IN_WORD: u8 = WORD | DOT | COLON | SLASH | AT | JOIN;
+
+/// The class of every byte.
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c >= 0x80 {
+            WORD
+        } else {
+            match c {
+                b'.' => DOT,
+                b':' => COLON,
+                b'/' => SLASH,
+                b'@' => AT,
+                b'+' | b'*' => JOIN,
+                _ => 0,
+            }
+        };
+        b += 1;
+    }
+    table
+};
+
+/// Bytes a URL may contain besides defanged tokens and non-ASCII letters: RFC 3986's
+/// unreserved, reserved and `%`, less `[` and `]` (only an IPv6 host has them).
+static URL_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b':'
+                    | b'/'
+                    | b'?'
+                    | b'#'
+                    | b'@'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b'%'
+            );
+        b += 1;
+    }
+    table
+};
+
+/// A defanged token at the start of `b`: its length, the class of what it stands for, and
+/// whether it is a word form (`[dot]`, `(at)`) that may have spaces around it. The same
+/// tokens `tipline_model::refang` undoes, so canonicalizing the raw text gives the value.
+fn defanged_token(b: &[u8]) -> Option<(usize, u8, bool)> {
+    let first = *b.first()?;
+    if first == b'\\' {
+        return (b.get(1) == Some(&b'.')).then_some((2, DOT, false));
+    }
+    let close = match first {
+        b'[' => b']',
+        b'(' => b')',
+        b'{' => b'}',
+        _ => return None,
+    };
+    let inner = b.get(1..)?;
+    let closed = |word: &[u8]| {
+        inner.len() > word.len()
+            && inner[..word.len()].eq_ignore_ascii_case(word)
+            && inner[word.len()] == close
+    };
+    if closed(b".") {
+        Some((3, DOT, false))
+    } else if closed(b"dot") {
+        Some((5, DOT, true))
+    } else if closed(b"@") {
+        Some((3, AT, false))
+    } else if closed(b"at") {
+        Some((4, AT, true))
+    } else if first == b'[' && closed(b":") {
+        Some((3, COLON, false))
+    } else if first == b'[' && closed(b"://") {
+        Some((5, COLON | SLASH, false))
+    } else if first == b'[' && closed(b"/") {
+        Some((3, SLASH, false))
+    } else {
+        None
+    }
+}
+
+/// At a space or tab inside a word: spaces, a word-form token (`[dot]`, `(at)`), spaces and a
+/// word character, as in `example [dot] com`. Returns the length up to that character and
+/// the class of the token.
+fn spaced_token(b: &[u8]) -> Option<(usize, u8)> {
+    let blanks = |from: usize| b[from..].iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+    let before = blanks(0);
+    let (len, class, word_form) = defanged_token(&b[before..])?;
+    if !word_form {
+        return None;
+    }
+    let after = blanks(before + len);
+    let next = *b.get(before + len + after)?;
+    (CLASS[next as usize] & WORD != 0).then_some((before + len + after, class))
+}
+
+/// Scans texts (or consecutive chunks of one text) for indicators.
+#[derive(Debug)]
+pub struct Scanner {
+    options: ExtractOptions,
+    /// Offset of the current chunk in the whole input.
+    base: usize,
+    /// Line number at `line_pos`.
+    line: usize,
+    /// Absolute offset up to which lines are counted.
+    line_pos: usize,
+    /// Absolute offset of the start of the line of `line_pos`.
+    line_start: usize,
+    /// The refanged word, and for each of its bytes the raw span it came from.
+    norm: Vec<u8>,
+    raw_starts: Vec<usize>,
+    raw_ends: Vec<usize>,
+    cands: Vec<Cand>,
+}
+
+impl Scanner {
+    /// A scanner at the start of an input.
+    pub fn new(options: ExtractOptions) -> Scanner {
+        Scanner {
+            options,
+            base: 0,
+            line: 1,
+            line_pos: 0,
+            line_start: 0,
+            norm: Vec::new(),
+            raw_starts: Vec::new(),
+            raw_ends: Vec::new(),
+            cands: Vec::new(),
+        }
+    }
+
+    /// Scan the next chunk of the input, handing each hit to `sink`. A chunk should end at
+    /// a line end or a space: a word cut in two is seen as two words.
+    pub fn scan(&mut self, text: &[u8], sink: &mut dyn FnMut(Hit)) {
+        let n = text.len();
+        let mut i = 0;
+        while i < n {
+            while i < n && CLASS[text[i] as usize] & IN_WORD == 0 {
+                i += 1;
+            }
+            if i >= n {
+                break;
+            }
+            let start = i;
+            let mut flags = 0u8;
+            loop {
+                while i < n {
+                    let class = CLASS[text[i] as usize];
+                    if class & IN_WORD == 0 {
+                        break;
+                    }
+                    flags |= class;
+                    i += 1;
+                }
+                if i < n {
+                    match text[i] {
+                        b'[' | b'(' | b'{' | b'\\' => {
+                            if let Some((len, class, _)) = defanged_token(&text[i..]) {
+                                flags |= class | DEFANGED | defanged_dot(class);
+                                i += len;
+                                continue;
+                            }
+                        }
+                        b' ' | b'\t' => {
+                            if let Some((len, class)) = spaced_token(&text[i..]) {
+                                flags |= class | DEFANGED | defanged_dot(class);
+                                i += len;
+                                continue;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                break;
+            }
+            let end = i;
+            if end - start <= MAX_WORD_BYTES {
+                let resume = self.word(text, start, end, flags, sink);
+                i = i.max(resume);
+            }
+        }
+        self.count_lines(text, n);
+        self.base += n;
+    }
+
+    /// Classify the word `text[start..end]`; returns where scanning resumes (past a URL that
+    /// runs beyond the word).
+    fn word(
+        &mut self,
+        text: &[u8],
+        start: usize,
+        end: usize,
+        flags: u8,
+        sink: &mut dyn FnMut(Hit),
+    ) -> usize {
+        let len = end - start;
+        if flags & (DOT | COLON | AT) == 0 {
+            // Only hashes, CVE ids and AS numbers have none of these.
+            let word = &text[start..end];
+            if word == b"AS" || word == b"ASN" {
+                return self.spaced_asn(text, start, end, sink).unwrap_or(end);
+            }
+            let maybe = len >= 32
+                || (len >= 13 && word[..4].eq_ignore_ascii_case(b"cve-"))
+                || (len >= 3 && word.starts_with(b"AS"));
+            if !maybe {
+                return end;
+            }
+        }
+        self.normalize(text, start, end, flags);
+        let context = WordContext {
+            defanged: flags & DEFANGED_DOT != 0,
+            after_version: flags & DOT != 0 && after_version_word(&text[..start]),
+            before_paren: text.get(end) == Some(&b'('),
+        };
+        let mut cands = std::mem::take(&mut self.cands);
+        cands.clear();
+        classify(&self.norm, context, &mut cands);
+        let mut resume = end;
+        // Raw offset up to which a reported URL covers the word.
+        let mut covered = start;
+        for cand in &cands {
+            if cand.start >= cand.end || cand.end > self.norm.len() {
+                continue;
+            }
+            let raw_start = self.raw_starts[cand.start];
+            let raw_end = self.raw_ends[cand.end - 1];
+            if raw_start < covered {
+                continue;
+            }
+            match cand.kind {
+                CandKind::Url | CandKind::BareUrl => {
+                    let url_end = self.url(text, raw_start, cand.kind == CandKind::Url, sink);
+                    covered = url_end;
+                    resume = resume.max(url_end);
+                }
+                CandKind::Email => {
+                    self.emit_simple(text, cand.kind, raw_start, raw_end, sink);
+                    if self.options.hosts
+                        && let Some(at) =
+                            self.norm[cand.start..cand.end].iter().position(|&b| b == b'@')
+                    {
+                        let mut domain_start = self.raw_ends[cand.start + at];
+                        while domain_start < raw_end && matches!(text[domain_start], b' ' | b'\t') {
+                            domain_start += 1;
+                        }
+                        self.emit_indicator(
+                            text,
+                            IndicatorKind::Domain,
+                            domain_start,
+                            raw_end,
+                            sink,
+                        );
+                    }
+                }
+                kind => self.emit_simple(text, kind, raw_start, raw_end, sink),
+            }
+        }
+        self.cands = cands;
+        resume
+    }
+
+    /// `AS 13335`: the word `AS` or `ASN`, blanks and a number.
+    fn spaced_asn(
+        &mut self,
+        text: &[u8],
+        start: usize,
+        end: usize,
+        sink: &mut dyn FnMut(Hit),
+    ) -> Option<usize> {
+        let word = &text[start..end];
+        if word != b"AS" && word != b"ASN" {
+            return None;
+        }
+        let blanks = text[end..].iter().take_while(|&&c| c == b' ').count();
+        if blanks == 0 || blanks > 2 {
+            return None;
+        }
+        let digits_start = end + blanks;
+        let digits = text[digits_start..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let digits_end = digits_start + digits;
+        if digits == 0 || digits > 10 {
+            return None;
+        }
+        if let Some(&next) = text.get(digits_end)
+            && (CLASS[next as usize] & (WORD | COLON | SLASH | AT | JOIN) != 0
+                || (next == b'.' && text.get(digits_end + 1).is_some_and(u8::is_ascii_digit)))
+        {
+            return None;
+        }
+        self.emit_simple(text, CandKind::Asn, start, digits_end, sink);
+        Some(digits_end)
+    }
+
+    /// Fill `norm`, `raw_starts` and `raw_ends` with the refanged word and its raw spans.
+    fn normalize(&mut self, text: &[u8], start: usize, end: usize, flags: u8) {
+        self.norm.clear();
+        self.raw_starts.clear();
+        self.raw_ends.clear();
+        if flags & DEFANGED == 0 {
+            self.norm.extend_from_slice(&text[start..end]);
+            self.raw_starts.extend(start..end);
+            self.raw_ends.extend(start + 1..end + 1);
+            return;
+        }
+        let mut i = start;
+        while i < end {
+            let token = match text[i] {
+                b'[' | b'(' | b'{' | b'\\' => defanged_token(&text[i..end]).map(|(l, c, _)| (l, c)),
+                b' ' | b'\t' => spaced_token(&text[i..end]),
+                _ => None,
+            };
+            match token {
+                Some((len, class)) => {
+                    let replacement: &[u8] = match class {
+                        DOT => b".",
+                        AT => b"@",
+                        COLON => b":",
+                        SLASH => b"/",
+                        _ => b"://",
+                    };
+                    for &r in replacement {
+                        self.norm.push(r);
+                        self.raw_starts.push(i);
+                        self.raw_ends.push(i + len);
+                    }
+                    i += len;
+                }
+                None => {
+                    self.norm.push(text[i]);
+                    self.raw_starts.push(i);
+                    self.raw_ends.push(i + 1);
+                    i += 1;
+                }
+            }
+        }
+    }
+
+    /// Extend a URL starting at `start` over the raw text, check its host, and report it
+    /// (and its host, if asked). Returns where the URL ends.
+    fn url(
+        &mut self,
+        text: &[u8],
+        start: usize,
+        has_scheme: bool,
+        sink: &mut dyn FnMut(Hit),
+    ) -> usize {
+        let end = url_end(text, start);
+        let host_start = if has_scheme {
+            match scheme_marker_end(text, start, end) {
+                Some(h) => h,
+                None => return end,
+            }
+        } else {
+            start
+        };
+        let Some((host_start, host_end)) = host_span(text, host_start, end) else {
+            return end;
+        };
+        let Some(host_kind) = host_indicator(&text[host_start..host_end]) else {
+            return end;
+        };
+        let raw = String::from_utf8_lossy(&text[start..end]);
+        if let Ok(c) = canonicalize(IndicatorKind::Url, &raw) {
+            self.emit(text, HitKind::Indicator(c.kind), c.value, start, end, sink);
+            if self.options.hosts {
+                self.emit_indicator(text, host_kind, host_start, host_end, sink);
+            }
+        }
+        end
+    }
+
+    /// Canonicalize and report a candidate that is not a URL.
+    fn emit_simple(
+        &mut self,
+        text: &[u8],
+        kind: CandKind,
+        start: usize,
+        end: usize,
+        sink: &mut dyn FnMut(Hit),
+    ) {
+        let indicator = match kind {
+            CandKind::Ipv4 => IndicatorKind::Ipv4,
+            CandKind::Ipv6 => IndicatorKind::Ipv6,
+            CandKind::Cidr => IndicatorKind::Cidr,
+            CandKind::Domain => IndicatorKind::Domain,
+            CandKind::Email => IndicatorKind::Email,
+            CandKind::Md5 => IndicatorKind::Md5,
+            CandKind::Sha1 => IndicatorKind::Sha1,
+            CandKind::Sha256 => IndicatorKind::Sha256,
+            CandKind::Asn => IndicatorKind::Asn,
+            CandKind::Cve => {
+                let value = String::from_utf8_lossy(&text[start..end]).to_ascii_uppercase();
+                self.emit(text, HitKind::Cve, value, start, end, sink);
+                return;
+            }
+            CandKind::Url | CandKind::BareUrl => return,
+        };
+        if indicator == IndicatorKind::Cidr {
+            let raw = String::from_utf8_lossy(&text[start..end]);
+            match canonicalize(IndicatorKind::Cidr, &raw) {
+                Ok(c) => self.emit(text, HitKind::Indicator(c.kind), c.value, start, end, sink),
+                Err(_) => {
+                    // A prefix with host bits set (`192.0.2.7/24`): the address is named.
+                    let slash = text[start..end].iter().position(|&b| b == b'/').unwrap_or(0);
+                    self.emit_indicator(text, IndicatorKind::Ipv4, start, start + slash, sink);
+                }
+            }
+            return;
+        }
+        self.emit_indicator(text, indicator, start, end, sink);
+    }
+
+    fn emit_indicator(
+        &mut self,
+        text: &[u8],
+        kind: IndicatorKind,
+        start: usize,
+        end: usize,
+        sink: &mut dyn FnMut(Hit),
+    ) {
+        let raw = String::from_utf8_lossy(&text[start..end]);
+        if let Ok(c) = canonicalize(kind, &raw) {
+            self.emit(text, HitKind::Indicator(c.kind), c.value, start, end, sink);
+        }
+    }
+
+    fn emit(
+        &mut self,
+        text: &[u8],
+        kind: HitKind,
+        value: String,
+        start: usize,
+        end: usize,
+        sink: &mut dyn FnMut(Hit),
+    ) {
+        self.count_lines(text, start);
+        let offset = self.base + start;
+        sink(Hit {
+            kind,
+            value,
+            raw: String::from_utf8_lossy(&text[start..end]).into_owned(),
+            offset,
+            line: self.line,
+            column: offset - self.line_start + 1,
+        });
+    }
+
+    /// Count line ends in `text` up to `upto` (relative to this chunk).
+    fn count_lines(&mut self, text: &[u8], upto: usize) {
+        let from = self.line_pos.saturating_sub(self.base);
+        if upto <= from {
+            return;
+        }
+        let slice = &text[from..upto];
+        let count = memchr::memchr_iter(b'\n', slice).count();
+        if count > 0 {
+            self.line += count;
+            let last = memchr::memrchr(b'\n', slice).unwrap_or(0);
+            self.line_start = self.base + from + last + 1;
+        }
+        self.line_pos = self.base + upto;
+    }
+}
+
+fn defanged_dot(class: u8) -> u8 {
+    if class == DOT { DEFANGED_DOT } else { 0 }
+}
+
+/// Whether the word before `before`'s end (and one or more spaces) is `version`, `ver`,
+/// `v`, `build` or `release`.
+fn after_version_word(before: &[u8]) -> bool {
+    let blanks = before.iter().rev().take_while(|&&b| b == b' ').count();
+    if blanks == 0 {
+        return false;
+    }
+    let before = &before[..before.len() - blanks];
+    let word_len = before.iter().rev().take(8).take_while(|b| b.is_ascii_alphabetic()).count();
+    if word_len == 0 || word_len > 7 {
+        return false;
+    }
+    let word = &before[before.len() - word_len..];
+    ["version", "ver", "v", "build", "release"]
+        .iter()
+        .any(|w| w.as_bytes().eq_ignore_ascii_case(word))
+}
+
+/// Where a URL starting at `start` ends: over URL bytes, defanged tokens, non-ASCII letters
+/// and a bracketed IPv6 host, then without trailing punctuation or unbalanced `)`.
+fn url_end(text: &[u8], start: usize) -> usize {
+    let n = text.len();
+    let mut i = start;
+    let limit = (start + MAX_WORD_BYTES).min(n);
+    while i < limit {
+        let c = text[i];
+        if URL_BYTE[c as usize] {
+            if matches!(c, b'(' | b'{' | b'[')
+                && let Some((len, _, _)) = defanged_token(&text[i..])
+            {
+                i += len;
+            } else {
+                i += 1;
+            }
+            continue;
+        }
+        if let Some((len, _, _)) = defanged_token(&text[i..]) {
+            i += len;
+            continue;
+        }
+        if c == b'[' && i >= 2 && (&text[i - 2..i] == b"//" || text[i - 1] == b'@') {
+            if let Some(close) = text[i..limit.min(i + 48)].iter().position(|&b| b == b']') {
+                let inside = &text[i + 1..i + close];
+                if !inside.is_empty()
+                    && inside.iter().all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'))
+                {
+                    i += close + 1;
+                    continue;
+                }
+            }
+            break;
+        }
+        if c >= 0x80 {
+            match first_char(&text[i..]) {
+                Some((ch, len)) if ch.is_alphanumeric() => {
+                    i += len;
+                    continue;
+                }
+                _ => break,
+            }
+        }
+        break;
+    }
+    let mut end = i;
+    loop {
+        let Some(&last) = text[start..end].last() else { break };
+        match last {
+            b'.' | b',' | b';' | b':' | b'!' | b'?' | b'\'' | b'*' => end -= 1,
+            b')' => {
+                let url = &text[start..end];
+                let open = url.iter().filter(|&&b| b == b'(').count();
+                let close = url.iter().filter(|&&b| b == b')').count();
+                if close > open && !url.ends_with(b"(.)") && !url.ends_with(b"(dot)") {
+                    end -= 1;
+                } else {
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+    end
+}
+
+/// The end of the scheme and `://` (or `[://]`, `[:]//`) of the URL at `start`.
+fn scheme_marker_end(text: &[u8], start: usize, end: usize) -> Option<usize> {
+    let url = &text[start..end];
+    let scheme = url.iter().take_while(|b| b.is_ascii_alphabetic() || **b == b'*').count();
+    let rest = &url[scheme..];
+    for marker in [&b"://"[..], b"[://]", b"[:]//"] {
+        if rest.starts_with(marker) {
+            return Some(start + scheme + marker.len());
+        }
+    }
+    None
+}
+
+/// The host of the URL whose authority starts at `from` (user information skipped), up to
+/// a port, path, query or fragment.
+fn host_span(text: &[u8], from: usize, end: usize) -> Option<(usize, usize)> {
+    let mut start = from;
+    if text.get(start) == Some(&b'[') {
+        let close = text[start..end].iter().position(|&b| b == b']')?;
+        return Some((start, start + close + 1));
+    }
+    let mut i = start;
+    while i < end {
+        match text[i] {
+            b'/' | b'?' | b'#' | b':' | b'\\' => break,
+            b'@' => {
+                start = i + 1;
+                i += 1;
+            }
+            b'[' | b'(' | b'{' => match defanged_token(&text[i..end]) {
+                Some((len, class, _)) => {
+                    if class & (COLON | SLASH) != 0 {
+                        break;
+                    }
+                    if class == AT {
+                        start = i + len;
+                    }
+                    i += len;
+                }
+                None => break,
+            },
+            _ => i += 1,
+        }
+    }
+    (i > start).then_some((start, i))
+}
+
+/// What a URL's host is: an IP address or a domain (checked like one in a URL).
+fn host_indicator(raw_host: &[u8]) -> Option<IndicatorKind> {
+    let text = std::str::from_utf8(raw_host).ok()?;
+    let refanged = tipline_model::refang(text);
+    let host = refanged.as_ref();
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return inner.parse::<std::net::Ipv6Addr>().is_ok().then_some(IndicatorKind::Ipv6);
+    }
+    if host.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Some(IndicatorKind::Ipv4);
+    }
+    let host = host.strip_suffix('.').unwrap_or(host);
+    is_domain(host.as_bytes(), DomainContext { defanged: true, strong: true })
+        .then_some(IndicatorKind::Domain)
+}
