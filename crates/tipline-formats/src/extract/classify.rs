@@ -18,8 +18,9 @@
 //!    two of them joined by `-` a range of two addresses; otherwise a domain by the rules of
 //!    [`super::domain`].
 //! 7. A hex run of exactly 32, 40 or 64 digits between non-alphanumeric characters is an MD5,
-//!    SHA-1 or SHA-256 hash (also `<sha256>.exe`); `CVE-YYYY-NNNN…` a CVE id; `AS` or `ASN`
-//!    (upper-case) and a number an AS number.
+//!    SHA-1 or SHA-256 hash (also `<sha256>.exe`); `CVE-YYYY-NNNN…` a CVE id, also inside a
+//!    detection name (`Win32/Exploit.CVE-2017-11882.CP`); `AS` or `ASN` (upper-case) and a
+//!    number an AS number.
 
 use super::domain::{DomainContext, is_domain};
 
@@ -226,6 +227,8 @@ fn span(word: &[u8], start: usize, end: usize, cx: WordContext, depth: u8, out: 
             }
         } else if is_domain(left, DomainContext { defanged: cx.defanged, strong: false }) {
             push(out, CandKind::BareUrl, 0, t.len());
+        } else {
+            embedded_cves(t, s, out);
         }
         return;
     }
@@ -252,6 +255,7 @@ fn span(word: &[u8], start: usize, end: usize, cx: WordContext, depth: u8, out: 
             return;
         }
         hashes(t, s, out);
+        embedded_cves(t, s, out);
         return;
     }
 
@@ -283,6 +287,32 @@ pub(super) fn asn_word(t: &[u8]) -> bool {
         return false;
     };
     !digits.is_empty() && digits.len() <= 10 && digits.iter().all(u8::is_ascii_digit)
+}
+
+/// CVE ids inside a longer word, as in the detection name `Win32/Exploit.CVE-2017-11882.CP`.
+fn embedded_cves(t: &[u8], offset: usize, out: &mut Vec<Cand>) {
+    let mut from = 0;
+    while let Some(p) = memchr::memchr2(b'C', b'c', &t[from..]).map(|p| p + from) {
+        from = p + 1;
+        if p > 0 && t[p - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        if t.len() - p < 13 || !t[p..p + 4].eq_ignore_ascii_case(b"cve-") {
+            continue;
+        }
+        let year_end = p + 8;
+        let digits = t[year_end + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let end = year_end + 1 + digits;
+        if t[year_end] != b'-' || (end < t.len() && t[end].is_ascii_alphanumeric()) {
+            continue;
+        }
+        if let Ok(text) = std::str::from_utf8(&t[p..end])
+            && tipline_model::group::is_cve_id(text)
+        {
+            out.push(Cand { kind: CandKind::Cve, start: offset + p, end: offset + end });
+            from = end;
+        }
+    }
 }
 
 /// Hex runs of a hash's length in `t`, between non-alphanumeric characters.

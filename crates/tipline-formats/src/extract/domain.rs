@@ -15,8 +15,10 @@
 //!    `zip`, `mov`, `py`, `sh`, …) it counts only with evidence: a defanged dot, or a URL or
 //!    email around it (`evil[.]zip`, `hxxp://evil.zip/`), never as a bare `update.zip`;
 //! 5. it is not an anti-virus detection name (a `Win32`/`Win64`/`MSIL`/… label, or a first
-//!    label such as `Trojan` or `Backdoor`), nor a reversed namespace (`com.example.app`:
-//!    first label `com`, `org` or `net` and three labels or more), unless defanged.
+//!    label such as `Trojan` or `Backdoor`), nor, unless defanged, a reversed namespace
+//!    (`com.example.app`: first label `com`, `org` or `net` and three labels or more), code
+//!    (`document.location.host`, `this.name`: first label `document`, `window`, `this`, …) or
+//!    a technology name (`ASP.NET`).
 //!
 //! In a URL or an email address (`strong` context) only rules 1 and 2 apply.
 
@@ -46,6 +48,12 @@ const DETECTION_PREFIXES: &[&str] = &[
     "Virus",
     "Worm",
 ];
+
+/// First labels of code, not domains: `document.location.host`, `this.name`.
+const CODE_RECEIVERS: &[&str] = &["console", "document", "navigator", "self", "this", "window"];
+
+/// Technology names written like domains, as written (case-sensitive).
+const TECHNOLOGY_NAMES: &[&str] = &["ADO.NET", "ASP.NET", "VB.NET"];
 
 /// Where a candidate domain stands.
 #[derive(Debug, Clone, Copy, Default)]
@@ -106,6 +114,12 @@ pub(super) fn is_domain(name: &[u8], context: DomainContext) -> bool {
     let first_end = name.iter().position(|&b| b == b'.').unwrap_or(name.len());
     let first = &name[..first_end];
     if !evidence && labels >= 3 && [&b"com"[..], b"org", b"net"].iter().any(|l| l == &first) {
+        return false;
+    }
+    if !evidence
+        && (CODE_RECEIVERS.iter().any(|r| r.as_bytes() == first)
+            || TECHNOLOGY_NAMES.iter().any(|t| t.as_bytes() == name))
+    {
         return false;
     }
     if DETECTION_PREFIXES.iter().any(|p| p.as_bytes() == first)

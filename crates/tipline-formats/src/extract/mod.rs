@@ -23,6 +23,7 @@
 mod classify;
 mod domain;
 mod scan;
+pub mod score;
 #[cfg(test)]
 mod tests;
 

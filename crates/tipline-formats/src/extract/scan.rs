@@ -575,7 +575,7 @@ fn url_end(text: &[u8], start: usize) -> usize {
     loop {
         let Some(&last) = text[start..end].last() else { break };
         match last {
-            b'.' | b',' | b';' | b':' | b'!' | b'?' | b'\'' | b'*' => end -= 1,
+            b'.' | b',' | b';' | b':' | b'!' | b'?' | b'\'' | b'*' | b'+' => end -= 1,
             b')' => {
                 let url = &text[start..end];
                 let open = url.iter().filter(|&&b| b == b'(').count();
