@@ -75,7 +75,7 @@ fn is_alnum_or_high(b: u8) -> bool {
 }
 
 /// Trim punctuation around `[start, end)` of `word`; non-ASCII characters that are not
-/// letters or digits (curly quotes, dashes) are trimmed too.
+/// letters or digits (curly quotes, dashes) and invalid UTF-8 are trimmed too.
 fn trim(word: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
     while start < end && !is_alnum_or_high(word[start]) {
         start += 1;
@@ -83,6 +83,7 @@ fn trim(word: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
     while start < end && word[start] >= 0x80 {
         match first_char(&word[start..end]) {
             Some((c, len)) if !c.is_alphanumeric() => start += len,
+            None => start += 1,
             _ => break,
         }
         while start < end && !is_alnum_or_high(word[start]) {
@@ -100,6 +101,7 @@ fn trim(word: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
         }
         match last_char(&word[start..end]) {
             Some((c, len)) if !c.is_alphanumeric() => end -= len,
+            None => end -= 1,
             _ => break,
         }
     }
@@ -142,7 +144,7 @@ fn span(word: &[u8], start: usize, end: usize, cx: WordContext, depth: u8, out: 
     };
 
     // 2. A scheme.
-    if let Some(p) = memchr::memmem::find(t, b"://") {
+    if let Some(p) = find(t, b"://") {
         let scheme_start = t[..p]
             .iter()
             .rposition(|&b| !(b.is_ascii_alphabetic() || b == b'*'))
@@ -183,7 +185,7 @@ fn span(word: &[u8], start: usize, end: usize, cx: WordContext, depth: u8, out: 
             && local.len() <= 64
             && local[0] != b'.'
             && local[local.len() - 1] != b'.'
-            && memchr::memmem::find(local, b"..").is_none();
+            && find(local, b"..").is_none();
         if local_ok && is_domain(domain, DomainContext { defanged: cx.defanged, strong: true }) {
             push(out, CandKind::Email, local_start, domain_end);
         } else if local.is_empty() {
@@ -200,15 +202,16 @@ fn span(word: &[u8], start: usize, end: usize, cx: WordContext, depth: u8, out: 
         }
         let (left, right) = (&t[..colon], &t[colon + 1..]);
         let digits = right.iter().take_while(|b| b.is_ascii_digit()).count();
-        if digits > 0 && digits <= 5 {
-            if let Some(kind) = host_kind(left, cx) {
-                if right.get(digits) == Some(&b'/') {
-                    push(out, CandKind::BareUrl, 0, t.len());
-                } else {
-                    push(out, kind, 0, colon);
-                }
-                return;
+        if digits > 0
+            && digits <= 5
+            && let Some(kind) = host_kind(left, cx)
+        {
+            if right.get(digits) == Some(&b'/') {
+                push(out, CandKind::BareUrl, 0, t.len());
+            } else {
+                push(out, kind, 0, colon);
             }
+            return;
         }
         span(word, s, s + colon, cx, depth + 1, out);
         span(word, s + colon + 1, e, cx, depth + 1, out);
@@ -275,6 +278,20 @@ fn span(word: &[u8], start: usize, end: usize, cx: WordContext, depth: u8, out: 
     if asn_word(t) {
         push(out, CandKind::Asn, 0, t.len());
     }
+}
+
+/// Where `needle` (short) first occurs in `haystack` (short words: no searcher to build).
+pub(super) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let first = needle[0];
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(first, &haystack[from..]) {
+        let at = from + p;
+        if haystack[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// `AS` or `ASN` (upper-case) followed by 1 to 10 digits.

@@ -1,6 +1,6 @@
 //! Indicator extraction from free text, defanged forms included, in a single pass.
 //!
-//! [`extract`] reads a text (bytes; invalid UTF-8 is treated as a separator) once, left to
+//! [`extract`] reads a text (bytes; invalid UTF-8 around a word is ignored) once, left to
 //! right, and returns every indicator it finds, in order: IPv4 and IPv6 addresses, CIDR
 //! networks, domains (checked against the public-suffix list), URLs, email addresses, MD5,
 //! SHA-1 and SHA-256 hashes, AS numbers and CVE ids. Defanged forms (`hxxp`, `[.]`, `(.)`,
@@ -16,6 +16,9 @@
 //! and no regular expression runs per kind. The precision rules (file names, detection
 //! names, code identifiers, version numbers, …) are in `docs/extraction.md` and in
 //! [`classify`]'s and [`domain`]'s module docs.
+//!
+//! Text only: a word within 32 bytes of a NUL or another control character (other than tab,
+//! line and page breaks and escape) is taken for binary data and skipped.
 //!
 //! Memory is bounded: [`extract_reader`] reads in chunks of [`CHUNK_BYTES`] cut at line
 //! ends, and words longer than [`MAX_WORD_BYTES`] are skipped without being classified.
@@ -129,7 +132,8 @@ pub const MAX_WORD_BYTES: usize = 8192;
 
 /// Every indicator in `text`, in order of offset.
 pub fn extract(text: &[u8], options: ExtractOptions) -> Vec<Hit> {
-    let mut hits = Vec::new();
+    // Report text has about one indicator per 100 bytes; lists have more.
+    let mut hits = Vec::with_capacity(text.len() / 128);
     Scanner::new(options).scan(text, &mut |hit| hits.push(hit));
     hits
 }

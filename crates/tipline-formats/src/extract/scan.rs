@@ -4,7 +4,8 @@
 
 use tipline_model::{IndicatorKind, canonicalize};
 
-use super::classify::{Cand, CandKind, WordContext, classify, first_char};
+use super::classify::{Cand, CandKind, WordContext, classify, find, first_char};
+
 use super::domain::{DomainContext, is_domain};
 use super::{ExtractOptions, Hit, HitKind, MAX_WORD_BYTES};
 
@@ -135,6 +136,10 @@ fn spaced_token(b: &[u8]) -> Option<(usize, u8)> {
     (CLASS[next as usize] & WORD != 0).then_some((before + len + after, class))
 }
 
+/// A candidate in the raw text: kind, start, end, where an email's `@` ends, and the canonical
+/// value when it is known by construction.
+type Span = (CandKind, usize, usize, Option<usize>, Option<(IndicatorKind, String)>);
+
 /// Scans texts (or consecutive chunks of one text) for indicators.
 #[derive(Debug)]
 pub struct Scanner {
@@ -152,6 +157,11 @@ pub struct Scanner {
     raw_starts: Vec<usize>,
     raw_ends: Vec<usize>,
     cands: Vec<Cand>,
+    /// The candidates' kinds, raw spans and (for emails) where the `@` ends.
+    /// and the canonical value when [`canonical_by_construction`] has it.
+    spans: Vec<Span>,
+    /// The current chunk has control bytes: words must be checked for binary context.
+    binary: bool,
 }
 
 impl Scanner {
@@ -167,6 +177,8 @@ impl Scanner {
             raw_starts: Vec::new(),
             raw_ends: Vec::new(),
             cands: Vec::new(),
+            spans: Vec::new(),
+            binary: false,
         }
     }
 
@@ -174,6 +186,7 @@ impl Scanner {
     /// a line end or a space: a word cut in two is seen as two words.
     pub fn scan(&mut self, text: &[u8], sink: &mut dyn FnMut(Hit)) {
         let n = text.len();
+        self.binary = contains_control(text);
         let mut i = 0;
         while i < n {
             while i < n && CLASS[text[i] as usize] & IN_WORD == 0 {
@@ -248,7 +261,14 @@ impl Scanner {
                 return end;
             }
         }
-        self.normalize(text, start, end, flags);
+        if self.binary && binary_context(text, start, end) {
+            return end;
+        }
+        let defanged = flags & DEFANGED != 0;
+        if defanged {
+            self.normalize(text, start, end);
+        }
+        let word: &[u8] = if defanged { &self.norm } else { &text[start..end] };
         let context = WordContext {
             defanged: flags & DEFANGED_DOT != 0,
             after_version: flags & DOT != 0 && after_version_word(&text[..start]),
@@ -256,32 +276,65 @@ impl Scanner {
         };
         let mut cands = std::mem::take(&mut self.cands);
         cands.clear();
-        classify(&self.norm, context, &mut cands);
+        classify(word, context, &mut cands);
+        let word_len = word.len();
+        // Where each candidate is in the raw text, and where an email's `@` ends.
+        let mut spans = std::mem::take(&mut self.spans);
+        spans.clear();
+        for cand in &cands {
+            if cand.start >= cand.end || cand.end > word_len {
+                continue;
+            }
+            let (raw_start, raw_end) = if defanged {
+                (self.raw_starts[cand.start], self.raw_ends[cand.end - 1])
+            } else {
+                (start + cand.start, start + cand.end)
+            };
+            let at_end = if cand.kind == CandKind::Email {
+                let word: &[u8] = if defanged { &self.norm } else { &text[start..end] };
+                word[cand.start..cand.end].iter().position(|&b| b == b'@').map(|at| {
+                    if defanged {
+                        self.raw_ends[cand.start + at]
+                    } else {
+                        start + cand.start + at + 1
+                    }
+                })
+            } else {
+                None
+            };
+            let fast = match cand.kind {
+                CandKind::Ipv4 => Some(IndicatorKind::Ipv4),
+                CandKind::Domain => Some(IndicatorKind::Domain),
+                CandKind::Md5 => Some(IndicatorKind::Md5),
+                CandKind::Sha1 => Some(IndicatorKind::Sha1),
+                CandKind::Sha256 => Some(IndicatorKind::Sha256),
+                _ => None,
+            }
+            .and_then(|kind| {
+                let word: &[u8] = if defanged { &self.norm } else { &text[start..end] };
+                canonical_by_construction(kind, &word[cand.start..cand.end]).map(|v| (kind, v))
+            });
+            spans.push((cand.kind, raw_start, raw_end, at_end, fast));
+        }
+        self.cands = cands;
         let mut resume = end;
         // Raw offset up to which a reported URL covers the word.
         let mut covered = start;
-        for cand in &cands {
-            if cand.start >= cand.end || cand.end > self.norm.len() {
-                continue;
-            }
-            let raw_start = self.raw_starts[cand.start];
-            let raw_end = self.raw_ends[cand.end - 1];
+        for (kind, raw_start, raw_end, at_end, fast) in spans.drain(..) {
             if raw_start < covered {
                 continue;
             }
-            match cand.kind {
+            match kind {
                 CandKind::Url | CandKind::BareUrl => {
-                    let url_end = self.url(text, raw_start, cand.kind == CandKind::Url, sink);
+                    let url_end = self.url(text, raw_start, kind == CandKind::Url, sink);
                     covered = url_end;
                     resume = resume.max(url_end);
                 }
                 CandKind::Email => {
-                    self.emit_simple(text, cand.kind, raw_start, raw_end, sink);
+                    self.emit_simple(text, kind, raw_start, raw_end, sink);
                     if self.options.hosts
-                        && let Some(at) =
-                            self.norm[cand.start..cand.end].iter().position(|&b| b == b'@')
+                        && let Some(mut domain_start) = at_end
                     {
-                        let mut domain_start = self.raw_ends[cand.start + at];
                         while domain_start < raw_end && matches!(text[domain_start], b' ' | b'\t') {
                             domain_start += 1;
                         }
@@ -294,10 +347,15 @@ impl Scanner {
                         );
                     }
                 }
-                kind => self.emit_simple(text, kind, raw_start, raw_end, sink),
+                kind => match fast {
+                    Some((indicator, value)) => {
+                        self.emit_checked(text, indicator, value, raw_start, raw_end, sink);
+                    }
+                    None => self.emit_simple(text, kind, raw_start, raw_end, sink),
+                },
             }
         }
-        self.cands = cands;
+        self.spans = spans;
         resume
     }
 
@@ -334,16 +392,10 @@ impl Scanner {
     }
 
     /// Fill `norm`, `raw_starts` and `raw_ends` with the refanged word and its raw spans.
-    fn normalize(&mut self, text: &[u8], start: usize, end: usize, flags: u8) {
+    fn normalize(&mut self, text: &[u8], start: usize, end: usize) {
         self.norm.clear();
         self.raw_starts.clear();
         self.raw_ends.clear();
-        if flags & DEFANGED == 0 {
-            self.norm.extend_from_slice(&text[start..end]);
-            self.raw_starts.extend(start..end);
-            self.raw_ends.extend(start + 1..end + 1);
-            return;
-        }
         let mut i = start;
         while i < end {
             let token = match text[i] {
@@ -401,7 +453,7 @@ impl Scanner {
         let Some(host_kind) = host_indicator(&text[host_start..host_end]) else {
             return end;
         };
-        let raw = String::from_utf8_lossy(&text[start..end]);
+        let raw = as_text(&text[start..end]);
         if let Ok(c) = canonicalize(IndicatorKind::Url, &raw) {
             self.emit(text, HitKind::Indicator(c.kind), c.value, start, end, sink);
             if self.options.hosts {
@@ -431,14 +483,14 @@ impl Scanner {
             CandKind::Sha256 => IndicatorKind::Sha256,
             CandKind::Asn => IndicatorKind::Asn,
             CandKind::Cve => {
-                let value = String::from_utf8_lossy(&text[start..end]).to_ascii_uppercase();
+                let value = as_text(&text[start..end]).to_ascii_uppercase();
                 self.emit(text, HitKind::Cve, value, start, end, sink);
                 return;
             }
             CandKind::Url | CandKind::BareUrl => return,
         };
         if indicator == IndicatorKind::Cidr {
-            let raw = String::from_utf8_lossy(&text[start..end]);
+            let raw = as_text(&text[start..end]);
             match canonicalize(IndicatorKind::Cidr, &raw) {
                 Ok(c) => self.emit(text, HitKind::Indicator(c.kind), c.value, start, end, sink),
                 Err(_) => {
@@ -460,10 +512,42 @@ impl Scanner {
         end: usize,
         sink: &mut dyn FnMut(Hit),
     ) {
-        let raw = String::from_utf8_lossy(&text[start..end]);
-        if let Ok(c) = canonicalize(kind, &raw) {
+        if let Some(value) = canonical_by_construction(kind, &text[start..end]) {
+            self.emit_checked(text, kind, value, start, end, sink);
+            return;
+        }
+        let raw = as_text(&text[start..end]);
+        // These kinds are canonically lower-case: lower-casing first saves canonicalize a
+        // second pass (it stops as soon as its input is canonical).
+        let lower_case = !matches!(kind, IndicatorKind::Url | IndicatorKind::Asn)
+            && raw.bytes().any(|b| b.is_ascii_uppercase());
+        let result = if lower_case {
+            canonicalize(kind, &raw.to_ascii_lowercase())
+        } else {
+            canonicalize(kind, &raw)
+        };
+        if let Ok(c) = result {
             self.emit(text, HitKind::Indicator(c.kind), c.value, start, end, sink);
         }
+    }
+
+    /// Report a value from [`canonical_by_construction`]; debug builds (every test) check it
+    /// against `canonicalize` of the raw text.
+    fn emit_checked(
+        &mut self,
+        text: &[u8],
+        kind: IndicatorKind,
+        value: String,
+        start: usize,
+        end: usize,
+        sink: &mut dyn FnMut(Hit),
+    ) {
+        debug_assert_eq!(
+            canonicalize(kind, &as_text(&text[start..end])).map(|c| (c.kind, c.value)),
+            Ok((kind, value.clone())),
+            "fast path disagrees with canonicalize"
+        );
+        self.emit(text, HitKind::Indicator(kind), value, start, end, sink);
     }
 
     fn emit(
@@ -480,7 +564,7 @@ impl Scanner {
         sink(Hit {
             kind,
             value,
-            raw: String::from_utf8_lossy(&text[start..end]).into_owned(),
+            raw: as_text(&text[start..end]).into_owned(),
             offset,
             line: self.line,
             column: offset - self.line_start + 1,
@@ -501,6 +585,84 @@ impl Scanner {
             self.line_start = self.base + from + last + 1;
         }
         self.line_pos = self.base + upto;
+    }
+}
+
+/// The canonical value of a plain (not defanged) hash, IPv4 address or ASCII domain the
+/// classifier has already checked, when it can be had without `canonicalize`'s general
+/// machinery: lower-cased hex, a dotted quad without leading zeros, a lower-case ASCII name
+/// without `xn--` labels. `None` means: ask `canonicalize`. (Debug builds, so every test,
+/// check that both agree.)
+fn canonical_by_construction(kind: IndicatorKind, raw: &[u8]) -> Option<String> {
+    match kind {
+        IndicatorKind::Md5 | IndicatorKind::Sha1 | IndicatorKind::Sha256 => {
+            let len = match kind {
+                IndicatorKind::Md5 => 32,
+                IndicatorKind::Sha1 => 40,
+                _ => 64,
+            };
+            (raw.len() == len && raw.iter().all(u8::is_ascii_hexdigit)).then(|| {
+                let mut value = raw.to_vec();
+                value.make_ascii_lowercase();
+                String::from_utf8(value).unwrap_or_default()
+            })
+        }
+        IndicatorKind::Ipv4 => {
+            let mut parts = 0;
+            for part in raw.split(|&b| b == b'.') {
+                parts += 1;
+                let ok = !part.is_empty()
+                    && part.len() <= 3
+                    && part.iter().all(u8::is_ascii_digit)
+                    && (part.len() == 1 || part[0] != b'0')
+                    && (part.len() < 3 || part <= &b"255"[..]);
+                if !ok {
+                    return None;
+                }
+            }
+            (parts == 4).then(|| String::from_utf8(raw.to_vec()).unwrap_or_default())
+        }
+        IndicatorKind::Domain => {
+            let plain = raw.iter().all(|&b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_')
+            }) && !raw.starts_with(b"xn--")
+                && find(raw, b"--").is_none()
+                && raw.last() != Some(&b'.');
+            plain.then(|| String::from_utf8(raw.to_vec()).unwrap_or_default())
+        }
+        _ => None,
+    }
+}
+
+/// Whether `text` has a byte [`binary_context`] looks for (checked without branching, so
+/// that text without any skips the per-word check).
+fn contains_control(text: &[u8]) -> bool {
+    text.chunks(64).any(|chunk| chunk.iter().fold(false, |seen, &b| seen | is_control(b)))
+}
+
+fn is_control(b: u8) -> bool {
+    (b < 0x20 && !(b'\t'..=b'\r').contains(&b) && b != 0x1b) || b == 0x7f
+}
+
+/// How far around a word [`binary_context`] looks, in bytes.
+const BINARY_WINDOW: usize = 32;
+
+/// Whether the word `text[start..end]` sits in binary data: a NUL or another control byte
+/// (other than tab, line feed, vertical tab, form feed, carriage return and escape) within
+/// [`BINARY_WINDOW`] bytes of it, or in it.
+fn binary_context(text: &[u8], start: usize, end: usize) -> bool {
+    let from = start.saturating_sub(BINARY_WINDOW);
+    let to = (end + BINARY_WINDOW).min(text.len());
+    text[from..to].iter().any(|&b| {
+        (b < 0x20 && !matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x1b)) || b == 0x7f
+    })
+}
+
+/// `bytes` as text, invalid UTF-8 replaced (without copying when valid).
+fn as_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 
@@ -572,8 +734,7 @@ fn url_end(text: &[u8], start: usize) -> usize {
         break;
     }
     let mut end = i;
-    loop {
-        let Some(&last) = text[start..end].last() else { break };
+    while let Some(&last) = text[start..end].last() {
         match last {
             b'.' | b',' | b';' | b':' | b'!' | b'?' | b'\'' | b'*' | b'+' => end -= 1,
             b')' => {
