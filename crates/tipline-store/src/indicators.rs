@@ -281,6 +281,20 @@ impl Viewer<'_> {
         bulk: bool,
     ) -> StoreResult<UpsertSummary> {
         self.require_write()?;
+        let mut tx = self.store.write().await?;
+        let summary = self.upsert_in(&mut tx.tx, inputs, bulk).await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    /// The body of [`Viewer::upsert_indicators`], inside the caller's transaction.
+    pub(crate) async fn upsert_in(
+        &self,
+        conn: &mut AnyConnection,
+        inputs: &[IndicatorInput],
+        bulk: bool,
+    ) -> StoreResult<UpsertSummary> {
+        self.require_write()?;
         let place =
             |i: usize, e: FieldError| if bulk { e.under(&format!("items[{i}]")) } else { e };
         let mut errors: Vec<FieldError> = Vec::new();
@@ -295,8 +309,6 @@ impl Viewer<'_> {
             return Err(StoreError::Invalid(errors));
         }
         let at = micros(now());
-        let mut tx = self.store.write().await?;
-        let conn: &mut AnyConnection = &mut tx.tx;
 
         // Resolve owners and check sharing once per distinct combination.
         let mut owners: HashMap<Option<Uuid>, Uuid> = HashMap::new();
@@ -443,7 +455,6 @@ impl Viewer<'_> {
             serde_json::json!({ "items": inputs.len(), "created": created, "updated": updated }),
         )
         .await?;
-        tx.commit().await?;
         let ids = slots.iter().map(|&s| merged[s].id).collect();
         Ok(UpsertSummary { created, updated, ids })
     }

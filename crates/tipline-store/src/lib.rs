@@ -19,6 +19,7 @@ mod events;
 pub mod groups;
 mod indicators;
 mod objects;
+mod reports;
 mod rows;
 mod sightings;
 mod sql;
@@ -40,6 +41,7 @@ use uuid::Uuid;
 pub use error::{StoreError, StoreResult};
 pub use events::Event;
 pub use indicators::{IndicatorQuery, Page, UpsertSummary};
+pub use reports::{REPORT_RELATIONSHIP, ReportImport, ReportImported};
 pub use tokens::{TOKEN_PREFIX, hash_token};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

@@ -3,4 +3,5 @@
 mod admin;
 mod indicators;
 mod relations;
+mod reports;
 mod support;
