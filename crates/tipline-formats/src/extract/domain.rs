@@ -4,9 +4,9 @@
 //!
 //! 1. it has at least two labels of letters, digits, `-` and `_` (or non-ASCII letters), none
 //!    empty, none longer than 63 bytes or starting or ending with `-`, at most 253 bytes;
-//! 2. its top-level label is on the public-suffix list (`invoice.pdf` is not a domain), and
-//!    the whole name is not itself an ICANN public suffix (`co.uk`); a private suffix such as
-//!    `dyndns.org` is a domain;
+//! 2. its top-level label is on the public-suffix list (`invoice.pdf` is not a domain) or is
+//!    `example` or `onion`, and the whole name is not itself an ICANN public suffix (`co.uk`);
+//!    a private suffix such as `dyndns.org` is a domain;
 //! 3. the top-level label is lower-case unless the whole name is upper-case (`EVIL.COM`): a
 //!    capitalized or upper-case suffix after lower-case letters is a code identifier
 //!    (`System.IO`, `System.Net`), a detection name (`Tiny.BG`) or two sentences without a
@@ -26,6 +26,10 @@
 /// these is taken for a file name.
 pub(super) const FILE_EXTENSION_TLDS: &[&str] =
     &["cab", "md", "mov", "one", "pm", "py", "rs", "sh", "so", "zip"];
+
+/// Special-use top-level domains (RFC 6761, RFC 7686) accepted as if they were on the list:
+/// documentation examples and Tor onion services.
+const SPECIAL_USE_TLDS: &[&str] = &["example", "onion"];
 
 /// Labels that mark an anti-virus detection name wherever they appear (case-sensitive).
 const DETECTION_LABELS: &[&str] = &["MSIL", "W32", "W64", "Win16", "Win32", "Win64"];
@@ -155,6 +159,10 @@ fn on_public_suffix_list(name: &[u8], non_ascii: bool) -> bool {
         }
         out
     };
+    let tld = lower.rsplit(|&b| b == b'.').next().unwrap_or_default();
+    if SPECIAL_USE_TLDS.iter().any(|t| t.as_bytes() == tld) {
+        return true;
+    }
     let Some(suffix) = psl::suffix(lower) else {
         return false;
     };

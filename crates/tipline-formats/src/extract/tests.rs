@@ -98,6 +98,10 @@ fn public_suffixes() {
     check("co.uk alone", &[]);
     check("dyndns.org and kid.dyndns.org", &["domain dyndns.org", "domain kid.dyndns.org"]);
     check("unknown.tldx not", &[]);
+    check(
+        "evil.example and xyz2345abcdefghi.onion",
+        &["domain evil.example", "domain xyz2345abcdefghi.onion"],
+    );
     check("münchen.de", &["domain xn--mnchen-3ya.de"]);
 }
 

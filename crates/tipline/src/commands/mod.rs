@@ -7,6 +7,7 @@
 //! running the CLI administers the whole platform, even when acting as someone else.
 
 mod community;
+mod extract;
 mod indicator;
 mod init;
 mod org;
@@ -45,6 +46,7 @@ pub async fn run(command: Command, context: &Context) -> anyhow::Result<()> {
         Command::User(command) => user::run(context, command).await,
         Command::Token(command) => token::run(context, command).await,
         Command::Indicator(command) => indicator::run(context, command).await,
+        Command::Extract(args) => extract::run(context, args).await,
     }
 }
 

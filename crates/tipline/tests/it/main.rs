@@ -4,6 +4,7 @@
 mod admin;
 mod cli;
 mod config;
+mod extract;
 mod init;
 mod serve;
 mod support;
