@@ -30,10 +30,12 @@ pub mod score;
 #[cfg(test)]
 mod tests;
 
+use std::collections::{BTreeMap, HashSet};
 use std::io::BufRead;
 
 use serde::Serialize;
 use tipline_model::IndicatorKind;
+use tipline_model::intel::IndicatorInput;
 
 pub use scan::Scanner;
 
@@ -178,4 +180,38 @@ fn chunk_cut(buffer: &[u8]) -> usize {
         return i + 1;
     }
     buffer.len()
+}
+
+/// How many hits of each kind, by kind name.
+pub fn count_kinds(hits: &[Hit]) -> BTreeMap<&'static str, usize> {
+    let mut counts = BTreeMap::new();
+    for hit in hits {
+        *counts.entry(hit.kind.as_str()).or_default() += 1;
+    }
+    counts
+}
+
+/// What to import from `hits`: one indicator input per distinct kind and value (a copy of
+/// `template` with its kind and value set), and the distinct CVE ids, in order of first
+/// appearance.
+pub fn import_inputs(
+    hits: &[Hit],
+    template: &IndicatorInput,
+) -> (Vec<IndicatorInput>, Vec<String>) {
+    let mut seen: HashSet<(HitKind, &str)> = HashSet::new();
+    let (mut indicators, mut cves) = (Vec::new(), Vec::new());
+    for hit in hits {
+        if !seen.insert((hit.kind, hit.value.as_str())) {
+            continue;
+        }
+        match hit.kind.indicator() {
+            Some(kind) => indicators.push(IndicatorInput {
+                kind: Some(kind),
+                value: hit.value.clone(),
+                ..template.clone()
+            }),
+            None => cves.push(hit.value.clone()),
+        }
+    }
+    (indicators, cves)
 }

@@ -2,6 +2,7 @@
 //! descriptions.
 
 pub mod admin;
+pub mod extraction;
 pub mod health;
 pub mod intel;
 
@@ -34,6 +35,7 @@ use crate::AppState;
         (name = "associations", description = "Relationships between objects"),
         (name = "sightings", description = "Indicators seen by organizations"),
         (name = "audit", description = "Who changed what"),
+        (name = "extraction", description = "Indicators found in text, optionally imported as a report"),
         (name = "meta", description = "The API document itself"),
     )
 )]
@@ -77,5 +79,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(intel::list_sightings, intel::create_sighting))
         .routes(routes!(intel::get_sighting))
         .routes(routes!(intel::owners))
+        .routes(routes!(extraction::extract_text))
         .routes(routes!(health::openapi_document))
 }

@@ -1,14 +1,16 @@
 //! `tipline extract`: the indicators in text files or standard input, as JSON lines, or
 //! imported as a report with its indicators and vulnerabilities in one transaction.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
 use anyhow::Context as _;
 use serde::Serialize;
-use tipline_formats::extract::{ExtractOptions, Hit, HitKind, extract_reader};
+use tipline_formats::extract::{
+    ExtractOptions, Hit, HitKind, count_kinds, extract_reader, import_inputs,
+};
 use tipline_model::GroupKind;
 use tipline_model::intel::{GroupInput, IndicatorInput};
 use tipline_store::ReportImport;
@@ -110,8 +112,16 @@ async fn import_found(
     for community in &args.share {
         shared_to.push(session.community_id(community).await?);
     }
-    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let mut input = ReportImport {
+    let counts = count_kinds(found);
+    let template = IndicatorInput {
+        owner_id,
+        tlp: args.tlp,
+        tags: args.tags.clone(),
+        shared_to: shared_to.clone(),
+        ..Default::default()
+    };
+    let (indicators, cves) = import_inputs(found, &template);
+    let input = ReportImport {
         report: GroupInput {
             kind: Some(GroupKind::Report),
             name: args.report_name.clone().unwrap_or_default(),
@@ -119,26 +129,12 @@ async fn import_found(
             owner_id,
             tlp: args.tlp,
             tags: args.tags.clone(),
-            shared_to: shared_to.clone(),
+            shared_to,
             ..Default::default()
         },
-        ..Default::default()
+        indicators,
+        cves,
     };
-    for hit in found {
-        *counts.entry(hit.kind.as_str()).or_default() += 1;
-        match hit.kind.indicator() {
-            Some(kind) => input.indicators.push(IndicatorInput {
-                kind: Some(kind),
-                value: hit.value.clone(),
-                owner_id,
-                tlp: args.tlp,
-                tags: args.tags.clone(),
-                shared_to: shared_to.clone(),
-                ..Default::default()
-            }),
-            None => input.cves.push(hit.value.clone()),
-        }
-    }
     let imported = viewer.import_report(&input).await?;
     if context.json {
         return output::json(&serde_json::json!({ "found": counts, "import": imported }));
