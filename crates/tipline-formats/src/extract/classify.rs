@@ -142,9 +142,23 @@ fn span(word: &[u8], start: usize, end: usize, cx: WordContext, depth: u8, out: 
     let push = |out: &mut Vec<Cand>, kind, a: usize, b: usize| {
         out.push(Cand { kind, start: s + a, end: s + b })
     };
+    // The first `@`, `:`, `/` and `.`, in one pass (words are short).
+    let (mut first_at, mut first_colon, mut first_slash, mut first_dot) = (None, None, None, None);
+    for (i, &b) in t.iter().enumerate() {
+        let slot = match b {
+            b'@' => &mut first_at,
+            b':' => &mut first_colon,
+            b'/' => &mut first_slash,
+            b'.' => &mut first_dot,
+            _ => continue,
+        };
+        if slot.is_none() {
+            *slot = Some(i);
+        }
+    }
 
     // 2. A scheme.
-    if let Some(p) = find(t, b"://") {
+    if let Some(p) = first_colon.and_then(|c| find(&t[c..], b"://").map(|p| p + c)) {
         let scheme_start = t[..p]
             .iter()
             .rposition(|&b| !(b.is_ascii_alphabetic() || b == b'*'))
@@ -165,7 +179,7 @@ fn span(word: &[u8], start: usize, end: usize, cx: WordContext, depth: u8, out: 
     }
 
     // 3. An email address.
-    if let Some(at) = memchr::memchr(b'@', t) {
+    if let Some(at) = first_at {
         let local_start = t[..at]
             .iter()
             .rposition(|&b| {
@@ -195,7 +209,7 @@ fn span(word: &[u8], start: usize, end: usize, cx: WordContext, depth: u8, out: 
     }
 
     // 4. A colon.
-    if let Some(colon) = memchr::memchr(b':', t) {
+    if let Some(colon) = first_colon {
         if let Some(kind) = ipv6_or_network(t) {
             push(out, kind, 0, t.len());
             return;
@@ -219,7 +233,7 @@ fn span(word: &[u8], start: usize, end: usize, cx: WordContext, depth: u8, out: 
     }
 
     // 5. A slash.
-    if let Some(slash) = memchr::memchr(b'/', t) {
+    if let Some(slash) = first_slash {
         let (left, right) = (&t[..slash], &t[slash + 1..]);
         if is_dotted_quad(left) {
             let digits = right.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -237,7 +251,7 @@ fn span(word: &[u8], start: usize, end: usize, cx: WordContext, depth: u8, out: 
     }
 
     // 6. Dots.
-    if memchr::memchr(b'.', t).is_some() {
+    if first_dot.is_some() {
         if is_dotted_quad(t) {
             if !cx.after_version {
                 push(out, CandKind::Ipv4, 0, t.len());

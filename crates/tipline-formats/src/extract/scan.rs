@@ -146,11 +146,9 @@ pub struct Scanner {
     options: ExtractOptions,
     /// Offset of the current chunk in the whole input.
     base: usize,
-    /// Line number at `line_pos`.
+    /// Line number of the current position.
     line: usize,
-    /// Absolute offset up to which lines are counted.
-    line_pos: usize,
-    /// Absolute offset of the start of the line of `line_pos`.
+    /// Absolute offset of the start of the current line.
     line_start: usize,
     /// The refanged word, and for each of its bytes the raw span it came from.
     norm: Vec<u8>,
@@ -171,7 +169,6 @@ impl Scanner {
             options,
             base: 0,
             line: 1,
-            line_pos: 0,
             line_start: 0,
             norm: Vec::new(),
             raw_starts: Vec::new(),
@@ -189,7 +186,16 @@ impl Scanner {
         self.binary = contains_control(text);
         let mut i = 0;
         while i < n {
-            while i < n && CLASS[text[i] as usize] & IN_WORD == 0 {
+            // Separators; every line end of the text passes here (words, defanged tokens and
+            // URLs never hold one), so lines are counted on the way.
+            for &b in &text[i..] {
+                if CLASS[b as usize] & IN_WORD != 0 {
+                    break;
+                }
+                if b == b'\n' {
+                    self.line += 1;
+                    self.line_start = self.base + i + 1;
+                }
                 i += 1;
             }
             if i >= n {
@@ -198,8 +204,8 @@ impl Scanner {
             let start = i;
             let mut flags = 0u8;
             loop {
-                while i < n {
-                    let class = CLASS[text[i] as usize];
+                for &b in &text[i..] {
+                    let class = CLASS[b as usize];
                     if class & IN_WORD == 0 {
                         break;
                     }
@@ -233,7 +239,6 @@ impl Scanner {
                 i = i.max(resume);
             }
         }
-        self.count_lines(text, n);
         self.base += n;
     }
 
@@ -559,7 +564,6 @@ impl Scanner {
         end: usize,
         sink: &mut dyn FnMut(Hit),
     ) {
-        self.count_lines(text, start);
         let offset = self.base + start;
         sink(Hit {
             kind,
@@ -569,22 +573,6 @@ impl Scanner {
             line: self.line,
             column: offset - self.line_start + 1,
         });
-    }
-
-    /// Count line ends in `text` up to `upto` (relative to this chunk).
-    fn count_lines(&mut self, text: &[u8], upto: usize) {
-        let from = self.line_pos.saturating_sub(self.base);
-        if upto <= from {
-            return;
-        }
-        let slice = &text[from..upto];
-        let count = memchr::memchr_iter(b'\n', slice).count();
-        if count > 0 {
-            self.line += count;
-            let last = memchr::memrchr(b'\n', slice).unwrap_or(0);
-            self.line_start = self.base + from + last + 1;
-        }
-        self.line_pos = self.base + upto;
     }
 }
 
