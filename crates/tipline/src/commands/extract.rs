@@ -104,14 +104,8 @@ async fn import_found(
     found: &[Hit],
 ) -> anyhow::Result<()> {
     let viewer = session.acting(args.as_org.as_deref()).await?;
-    let owner_id = match &args.owner {
-        Some(owner) => Some(session.org_id(owner).await?),
-        None => None,
-    };
-    let mut shared_to = Vec::with_capacity(args.share.len());
-    for community in &args.share {
-        shared_to.push(session.community_id(community).await?);
-    }
+    let owner_id = session.optional_org_id(args.owner.as_deref()).await?;
+    let shared_to = session.community_ids(&args.share).await?;
     let counts = count_kinds(found);
     let template = IndicatorInput {
         owner_id,

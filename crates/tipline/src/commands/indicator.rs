@@ -24,14 +24,8 @@ pub async fn run(context: &Context, command: IndicatorCommand) -> anyhow::Result
 
 async fn add(context: &Context, session: &Session, args: IndicatorAddArgs) -> anyhow::Result<()> {
     let viewer = session.acting(args.as_org.as_deref()).await?;
-    let owner_id = match &args.owner {
-        Some(owner) => Some(session.org_id(owner).await?),
-        None => None,
-    };
-    let mut shared_to = Vec::with_capacity(args.share.len());
-    for community in &args.share {
-        shared_to.push(session.community_id(community).await?);
-    }
+    let owner_id = session.optional_org_id(args.owner.as_deref()).await?;
+    let shared_to = session.community_ids(&args.share).await?;
     let mut granted_to = Vec::with_capacity(args.grant.len());
     for org in &args.grant {
         granted_to.push(session.org_id(org).await?);
@@ -70,10 +64,7 @@ async fn search(
     args: IndicatorSearchArgs,
 ) -> anyhow::Result<()> {
     let viewer = session.acting(args.as_org.as_deref()).await?;
-    let owner_id = match &args.owner {
-        Some(owner) => Some(session.org_id(owner).await?),
-        None => None,
-    };
+    let owner_id = session.optional_org_id(args.owner.as_deref()).await?;
     let mut query = IndicatorQuery {
         value: args.value,
         kind: args.kind,

@@ -122,6 +122,23 @@ impl Session {
         Ok(self.admin().find_community(key).await?.id)
     }
 
+    /// The id of organization `key` when one is given (`--owner`).
+    pub async fn optional_org_id(&self, key: Option<&str>) -> anyhow::Result<Option<Uuid>> {
+        match key {
+            Some(key) => Ok(Some(self.org_id(key).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The ids of communities `keys` (names or ids, `--share`).
+    pub async fn community_ids(&self, keys: &[String]) -> anyhow::Result<Vec<Uuid>> {
+        let mut ids = Vec::with_capacity(keys.len());
+        for key in keys {
+            ids.push(self.community_id(key).await?);
+        }
+        Ok(ids)
+    }
+
     /// Organization names by id, to print names instead of ids.
     pub async fn org_names(&self) -> anyhow::Result<OrgNames> {
         let orgs = self.admin().list_organizations().await?;
