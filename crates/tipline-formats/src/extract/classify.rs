@@ -142,20 +142,8 @@ fn span(word: &[u8], start: usize, end: usize, cx: WordContext, depth: u8, out: 
     let push = |out: &mut Vec<Cand>, kind, a: usize, b: usize| {
         out.push(Cand { kind, start: s + a, end: s + b })
     };
-    // The first `@`, `:`, `/` and `.`, in one pass (words are short).
-    let (mut first_at, mut first_colon, mut first_slash, mut first_dot) = (None, None, None, None);
-    for (i, &b) in t.iter().enumerate() {
-        let slot = match b {
-            b'@' => &mut first_at,
-            b':' => &mut first_colon,
-            b'/' => &mut first_slash,
-            b'.' => &mut first_dot,
-            _ => continue,
-        };
-        if slot.is_none() {
-            *slot = Some(i);
-        }
-    }
+    let first_colon = memchr::memchr(b':', t);
+    let first_at = || memchr::memchr(b'@', t);
 
     // 2. A scheme.
     if let Some(p) = first_colon.and_then(|c| find(&t[c..], b"://").map(|p| p + c)) {
@@ -179,7 +167,7 @@ fn span(word: &[u8], start: usize, end: usize, cx: WordContext, depth: u8, out: 
     }
 
     // 3. An email address.
-    if let Some(at) = first_at {
+    if let Some(at) = first_at() {
         let local_start = t[..at]
             .iter()
             .rposition(|&b| {
@@ -233,7 +221,7 @@ fn span(word: &[u8], start: usize, end: usize, cx: WordContext, depth: u8, out: 
     }
 
     // 5. A slash.
-    if let Some(slash) = first_slash {
+    if let Some(slash) = memchr::memchr(b'/', t) {
         let (left, right) = (&t[..slash], &t[slash + 1..]);
         if is_dotted_quad(left) {
             let digits = right.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -251,7 +239,7 @@ fn span(word: &[u8], start: usize, end: usize, cx: WordContext, depth: u8, out: 
     }
 
     // 6. Dots.
-    if first_dot.is_some() {
+    if memchr::memchr(b'.', t).is_some() {
         if is_dotted_quad(t) {
             if !cx.after_version {
                 push(out, CandKind::Ipv4, 0, t.len());
@@ -348,6 +336,19 @@ fn embedded_cves(t: &[u8], offset: usize, out: &mut Vec<Cand>) {
 
 /// Hex runs of a hash's length in `t`, between non-alphanumeric characters.
 fn hashes(t: &[u8], offset: usize, out: &mut Vec<Cand>) {
+    // The common case: the whole word is the hash.
+    let whole = match t.len() {
+        32 => Some(CandKind::Md5),
+        40 => Some(CandKind::Sha1),
+        64 => Some(CandKind::Sha256),
+        _ => None,
+    };
+    if let Some(kind) = whole
+        && t.iter().fold(true, |all, b| all & b.is_ascii_hexdigit())
+    {
+        out.push(Cand { kind, start: offset, end: offset + t.len() });
+        return;
+    }
     let mut i = 0;
     while i < t.len() {
         if !t[i].is_ascii_alphanumeric() {

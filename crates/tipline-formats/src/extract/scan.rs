@@ -589,7 +589,7 @@ fn canonical_by_construction(kind: IndicatorKind, raw: &[u8]) -> Option<String> 
                 IndicatorKind::Sha1 => 40,
                 _ => 64,
             };
-            (raw.len() == len && raw.iter().all(u8::is_ascii_hexdigit)).then(|| {
+            (raw.len() == len && all_in(raw, &HEX_BYTE)).then(|| {
                 let mut value = raw.to_vec();
                 value.make_ascii_lowercase();
                 String::from_utf8(value).unwrap_or_default()
@@ -611,15 +611,42 @@ fn canonical_by_construction(kind: IndicatorKind, raw: &[u8]) -> Option<String> 
             (parts == 4).then(|| String::from_utf8(raw.to_vec()).unwrap_or_default())
         }
         IndicatorKind::Domain => {
-            let plain = raw.iter().all(|&b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_')
-            }) && !raw.starts_with(b"xn--")
+            let plain = all_in(raw, &PLAIN_DOMAIN_BYTE)
+                && !raw.starts_with(b"xn--")
                 && find(raw, b"--").is_none()
                 && raw.last() != Some(&b'.');
             plain.then(|| String::from_utf8(raw.to_vec()).unwrap_or_default())
         }
         _ => None,
     }
+}
+
+/// Hex digits.
+static HEX_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_hexdigit();
+        b += 1;
+    }
+    table
+};
+
+/// What a lower-case ASCII domain is made of.
+static PLAIN_DOMAIN_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'_');
+        b += 1;
+    }
+    table
+};
+
+/// Whether every byte of `bytes` is in `set` (without branching, so that it vectorizes).
+fn all_in(bytes: &[u8], set: &[bool; 256]) -> bool {
+    bytes.iter().fold(true, |all, &b| all & set[b as usize])
 }
 
 /// Whether `text` has a byte [`binary_context`] looks for (checked without branching, so
