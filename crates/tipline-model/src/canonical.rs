@@ -80,6 +80,10 @@ const NOTHING_FITS: &str = "not an ip address, network, domain, url, email, hash
 /// Returns [`Cow::Borrowed`] when nothing was replaced.
 pub fn refang(input: &str) -> Cow<'_, str> {
     let bytes = input.as_bytes();
+    // Every defanged form has a bracket or a backslash, or is a scheme followed by `:`.
+    if !bytes.iter().any(|b| matches!(b, b'[' | b'(' | b'{' | b'\\' | b':')) {
+        return Cow::Borrowed(input);
+    }
     let mut out: Option<String> = None;
     // Start of the input not yet copied to `out`.
     let mut copied = 0;
@@ -280,6 +284,10 @@ fn value_error(kind: Option<IndicatorKind>, raw: &str, reason: impl Into<String>
 /// even for odd inputs (say, nested defanging like `[[.]]`).
 fn stable(kind: IndicatorKind, input: &str) -> Result<Canonical, String> {
     let mut current = once(kind, input)?;
+    if current.kind == kind && current.value == input {
+        // Already canonical: a second pass would give the same result.
+        return Ok(current);
+    }
     for _ in 0..4 {
         if current.value.len() > MAX_INPUT_BYTES {
             return Err(format!("canonical value longer than {MAX_INPUT_BYTES} bytes"));

@@ -42,10 +42,21 @@ impl Viewer<'_> {
     /// Create a group. Its name must be unique for its owner and kind.
     pub async fn create_group(&self, input: &GroupInput) -> StoreResult<Group> {
         self.require_write()?;
+        let mut tx = self.store.write().await?;
+        let id = self.create_group_in(&mut tx.tx, input).await?;
+        tx.commit().await?;
+        self.get_group(id).await
+    }
+
+    /// The body of [`Viewer::create_group`], inside the caller's transaction.
+    pub(crate) async fn create_group_in(
+        &self,
+        conn: &mut AnyConnection,
+        input: &GroupInput,
+    ) -> StoreResult<Uuid> {
+        self.require_write()?;
         let input = input.check().map_err(StoreError::Invalid)?;
         let kind = input.kind.expect("checked");
-        let mut tx = self.store.write().await?;
-        let conn: &mut AnyConnection = &mut tx.tx;
         let owner = self.resolve_owner(conn, input.owner_id).await?;
         self.check_sharing(conn, owner, &input.shared_to, &input.granted_to, "").await?;
         let mut sql = Sql::new("SELECT id FROM intel_groups WHERE owner_id = ");
@@ -74,8 +85,7 @@ impl Viewer<'_> {
             serde_json::json!({ "kind": kind, "name": input.name }),
         )
         .await?;
-        tx.commit().await?;
-        self.get_group(id).await
+        Ok(id)
     }
 
     /// One group, if the principal may see it.

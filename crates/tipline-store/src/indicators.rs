@@ -287,8 +287,31 @@ impl Viewer<'_> {
     ) -> StoreResult<UpsertSummary> {
         let checked = self.check_indicators(inputs, bulk)?;
         let mut tx = self.store.write().await?;
-        let conn: &mut AnyConnection = &mut tx.tx;
-        let (summary, _) = self.upsert_checked(conn, &checked, bulk).await?;
+        let summary = self.upsert_audited(&mut tx.tx, inputs.len(), &checked, bulk).await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    /// Validate and upsert inside the caller's transaction, with the audit entry
+    /// [`Viewer::upsert_indicators`] writes.
+    pub(crate) async fn upsert_in(
+        &self,
+        conn: &mut AnyConnection,
+        inputs: &[IndicatorInput],
+        bulk: bool,
+    ) -> StoreResult<UpsertSummary> {
+        let checked = self.check_indicators(inputs, bulk)?;
+        self.upsert_audited(conn, inputs.len(), &checked, bulk).await
+    }
+
+    async fn upsert_audited(
+        &self,
+        conn: &mut AnyConnection,
+        items: usize,
+        checked: &[CheckedIndicator],
+        bulk: bool,
+    ) -> StoreResult<UpsertSummary> {
+        let (summary, _) = self.upsert_checked(conn, checked, bulk).await?;
         let (action, object_id) = if bulk {
             ("indicator.bulk_upsert", None)
         } else {
@@ -303,10 +326,9 @@ impl Viewer<'_> {
             action,
             "indicator",
             object_id,
-            serde_json::json!({ "items": inputs.len(), "created": summary.created, "updated": summary.updated }),
+            serde_json::json!({ "items": items, "created": summary.created, "updated": summary.updated }),
         )
         .await?;
-        tx.commit().await?;
         Ok(summary)
     }
 

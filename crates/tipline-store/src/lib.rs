@@ -24,6 +24,7 @@ mod indicators;
 mod listings;
 pub mod notifications;
 mod objects;
+mod reports;
 mod rows;
 mod sightings;
 mod sql;
@@ -53,6 +54,7 @@ pub use notifications::{
     Claimed, DeliveryOutcome, DigestGroup, Enqueued, NewNotification, NotificationPlan,
     NotificationQuery, Rendered,
 };
+pub use reports::{REPORT_RELATIONSHIP, ReportImport, ReportImported};
 pub use tokens::{TOKEN_PREFIX, hash_token};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use tipline_formats::extract::HitKind;
 use tipline_model::admin::{ConstituencyEntry, Contact};
 use tipline_model::{ConstituencyKind, ContactRole, IndicatorKind, OrgKind, Role, Tlp};
 
@@ -172,6 +173,74 @@ Examples:
         after_help = "Examples:\n  tipline import event.json --format misp\n  tipline import ./misp-feed --format misp --owner CIRCL --tlp green\n  tipline import export.json --format misp --lenient"
     )]
     Import(crate::commands::import::ImportArgs),
+
+    /// Find indicators in text (reports, emails, chat): JSON lines, or import them as a report.
+    #[command(after_help = "\
+Examples:
+  tipline extract report.txt                      one JSON object per indicator found
+  cat mail.eml | tipline extract -                read standard input
+  tipline extract --unique --kind domain --kind url a.txt b.txt
+  tipline extract report.txt --import --report-name \"Operation X\" --tlp green --tag apt
+
+Finds IPv4/IPv6 addresses, CIDR networks, domains (checked against the public-suffix list),
+URLs, emails, MD5/SHA-1/SHA-256 hashes, AS numbers and CVE ids, defanged forms included
+(hxxp, [.], (.), [dot], [:], [@], [at]). Each line: file, kind, value (canonical), raw (as
+written), offset, line, column. With --import, nothing is printed but a summary: the report
+group, the indicators (upserted) and a vulnerability per CVE id are written in one
+transaction, each associated with the report (related-to). Details: docs/extraction.md.")]
+    Extract(ExtractArgs),
+}
+
+/// Arguments of `tipline extract`.
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// Files to read; `-` (the default) reads standard input.
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub files: Vec<PathBuf>,
+
+    /// Also report the host of every URL and the domain of every email address.
+    #[arg(long)]
+    pub hosts: bool,
+
+    /// Report each kind and value once per file (the first occurrence).
+    #[arg(long)]
+    pub unique: bool,
+
+    /// Only this kind (repeatable): an indicator kind or `cve`.
+    #[arg(long = "kind", value_name = "KIND", value_parser = parse_hit_kind)]
+    pub kinds: Vec<HitKind>,
+
+    /// Import what was found as a report instead of printing it (needs `tipline init`).
+    #[arg(long, requires = "report_name")]
+    pub import: bool,
+
+    /// Name of the report group to create (or reuse) with --import.
+    #[arg(long, value_name = "NAME", requires = "import")]
+    pub report_name: Option<String>,
+
+    /// Description of the report.
+    #[arg(long, value_name = "TEXT", requires = "import")]
+    pub description: Option<String>,
+
+    /// TLP of the report, its indicators and associations [default: amber].
+    #[arg(long, value_name = "TLP", value_parser = parse_tlp, requires = "import")]
+    pub tlp: Option<Tlp>,
+
+    /// A tag for the report and its indicators (repeatable).
+    #[arg(long = "tag", value_name = "TAG", requires = "import")]
+    pub tags: Vec<String>,
+
+    /// Share the report, its indicators and associations to a community (repeatable).
+    #[arg(long = "share", value_name = "COMMUNITY", requires = "import")]
+    pub share: Vec<String>,
+
+    /// Owning organization [default: the acting organization].
+    #[arg(long, value_name = "ORG", requires = "import")]
+    pub owner: Option<String>,
+
+    /// Act as this organization, with the analyst role, instead of as the host's admin.
+    #[arg(long, value_name = "ORG", requires = "import")]
+    pub as_org: Option<String>,
 }
 
 /// Arguments of `tipline enrich`.
@@ -595,6 +664,12 @@ fn parse_role(s: &str) -> Result<Role, String> {
 
 fn parse_tlp(s: &str) -> Result<Tlp, String> {
     s.parse().map_err(|e: tipline_model::UnknownName| e.to_string())
+}
+
+fn parse_hit_kind(s: &str) -> Result<HitKind, String> {
+    HitKind::parse(s).ok_or_else(|| {
+        format!("unknown kind `{s}`; expected one of: {}, cve", IndicatorKind::NAMES)
+    })
 }
 
 fn parse_indicator_kind(s: &str) -> Result<IndicatorKind, String> {

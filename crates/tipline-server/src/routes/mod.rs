@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod enrich;
+pub mod extraction;
 pub mod feeds;
 pub mod health;
 pub mod import;
@@ -43,6 +44,7 @@ use crate::AppState;
         (name = "enrichment", description = "Shodan, Censys, GeoIP, RDAP, DNSBL and DNS lookups, cached"),
         (name = "feeds", description = "Blocklist and MISP feeds, their pulls and listings"),
         (name = "import", description = "Importing documents (MISP)"),
+        (name = "extraction", description = "Indicators found in text, optionally imported as a report"),
         (name = "meta", description = "The API document itself"),
     )
 )]
@@ -100,5 +102,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(feeds::feed_pulls))
         .routes(routes!(feeds::search_listings))
         .routes(routes!(import::import))
+        .routes(routes!(extraction::extract_text))
         .routes(routes!(health::openapi_document))
 }

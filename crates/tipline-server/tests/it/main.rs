@@ -4,6 +4,7 @@ mod api;
 mod auth;
 mod bad_input;
 mod enrich;
+mod extraction;
 mod feeds;
 mod notify;
 mod support;

@@ -7,4 +7,5 @@ mod imports;
 mod indicators;
 mod notifications;
 mod relations;
+mod reports;
 mod support;

@@ -64,10 +64,7 @@ async fn search(
     args: IndicatorSearchArgs,
 ) -> anyhow::Result<()> {
     let viewer = session.acting(args.as_org.as_deref()).await?;
-    let owner_id = match &args.owner {
-        Some(owner) => Some(session.org_id(owner).await?),
-        None => None,
-    };
+    let owner_id = session.optional_org_id(args.owner.as_deref()).await?;
     let mut query = IndicatorQuery {
         value: args.value,
         kind: args.kind,

@@ -8,6 +8,7 @@
 
 mod community;
 mod enrich;
+mod extract;
 pub mod feed;
 pub mod import;
 mod import_misp;
@@ -55,6 +56,7 @@ pub async fn run(command: Command, context: &Context) -> anyhow::Result<()> {
         Command::Enrich(args) => enrich::run(context, args).await,
         Command::Feed(command) => feed::run(context, command).await,
         Command::Import(args) => import::run(context, args).await,
+        Command::Extract(args) => extract::run(context, args).await,
     }
 }
 
@@ -144,7 +146,7 @@ impl Session {
         }
     }
 
-    /// The ids of communities `keys` (`--share`).
+    /// The ids of communities `keys` (names or ids, `--share`).
     pub async fn community_ids(&self, keys: &[String]) -> anyhow::Result<Vec<Uuid>> {
         let mut ids = Vec::with_capacity(keys.len());
         for key in keys {

@@ -5,6 +5,7 @@ mod admin;
 mod cli;
 mod config;
 mod enrich;
+mod extract;
 mod feeds;
 mod init;
 mod notify;

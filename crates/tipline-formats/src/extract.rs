@@ -1,1 +1,0 @@
-//! Indicator extraction from free text, defanged forms included, in a single pass.
