@@ -86,10 +86,10 @@ pub fn classify(text: &str) -> Option<Observed<'_>> {
         return None;
     }
     let bytes = text.as_bytes();
-    if bytes[0].is_ascii_digit() || bytes.contains(&b':') {
-        if let Some(ip) = parse_ip(text) {
-            return Some(Observed::Ip(ip));
-        }
+    if (bytes[0].is_ascii_digit() || bytes.contains(&b':'))
+        && let Some(ip) = parse_ip(text)
+    {
+        return Some(Observed::Ip(ip));
     }
     if let Some(scheme_end) = text.find("://") {
         let scheme = &text[..scheme_end];
