@@ -119,6 +119,11 @@ impl IndicatorSnapshot {
         &self.owners[id.0 as usize]
     }
 
+    /// Number of owners in the owner table ([`OwnerId`]s are below it).
+    pub fn owner_count(&self) -> usize {
+        self.owners.len()
+    }
+
     /// Number of live indicators.
     pub fn len(&self) -> usize {
         self.base.len() - self.dead_in_base() + self.delta.len()

@@ -17,6 +17,7 @@
 
 pub mod constituency;
 pub mod indicators;
+pub mod matcher;
 pub mod names;
 pub mod prefix;
 pub mod tables;
@@ -30,6 +31,7 @@ pub use constituency::{Constituency, RegisteredEntry, Victim};
 pub use indicators::{
     Change, IndicatorEntry, IndicatorIndex, IndicatorRef, IndicatorSnapshot, Owner, OwnerId,
 };
+pub use matcher::{Matcher, Observation, canonical_of};
 pub use tables::{ExactKind, Key, Matched, Probe};
 pub use warnings::{WarningHit, Warnings, WarningsError};
 

@@ -18,12 +18,14 @@ mod error;
 mod events;
 pub mod groups;
 mod indicators;
+pub mod matching;
 mod objects;
 mod rows;
 mod sightings;
 mod sql;
 mod tokens;
 pub mod visibility;
+pub mod warninglists;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -40,7 +42,9 @@ use uuid::Uuid;
 pub use error::{StoreError, StoreResult};
 pub use events::Event;
 pub use indicators::{IndicatorQuery, Page, UpsertSummary};
+pub use matching::{AdversaryRef, IndexedIndicator};
 pub use tokens::{TOKEN_PREFIX, hash_token};
+pub use warninglists::WarninglistSummary;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

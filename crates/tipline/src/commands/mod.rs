@@ -9,10 +9,12 @@
 mod community;
 mod indicator;
 mod init;
+mod matching;
 mod org;
 mod serve;
 mod token;
 mod user;
+mod warninglist;
 
 use std::collections::HashMap;
 
@@ -45,6 +47,8 @@ pub async fn run(command: Command, context: &Context) -> anyhow::Result<()> {
         Command::User(command) => user::run(context, command).await,
         Command::Token(command) => token::run(context, command).await,
         Command::Indicator(command) => indicator::run(context, command).await,
+        Command::Match(args) => matching::run(context, args).await,
+        Command::Warninglist(command) => warninglist::run(context, command).await,
     }
 }
 
