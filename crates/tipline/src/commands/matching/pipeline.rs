@@ -195,9 +195,8 @@ fn work<M: LineMatcher>(
         };
         let mut out = Vec::new();
         let mut counts = Counts::default();
-        let mut line = chunk.first_line;
         let body = chunk.bytes.strip_suffix(b"\n").unwrap_or(&chunk.bytes);
-        for raw in body.split(|&b| b == b'\n') {
+        for (line, raw) in (chunk.first_line..).zip(body.split(|&b| b == b'\n')) {
             let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
             counts.lines += 1;
             match std::str::from_utf8(raw) {
@@ -207,7 +206,6 @@ fn work<M: LineMatcher>(
                     matcher.line(&text, line, &mut scratch, &mut out, &mut counts);
                 }
             }
-            line += 1;
         }
         if done.send((chunk.seq, out, counts)).is_err() {
             return;
