@@ -9,6 +9,7 @@
 
 mod error;
 mod extract;
+mod index_sync;
 mod metrics;
 mod routes;
 
@@ -26,6 +27,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, Problem};
+pub use index_sync::IndexSync;
 pub use metrics::Metrics;
 
 /// Settings of the HTTP server.
@@ -60,10 +62,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The OpenAPI document, rendered once.
     pub openapi: Arc<String>,
+    /// The matching index and its link to the outbox.
+    pub index: Arc<IndexSync>,
 }
 
-/// The complete router (API, health, metrics) for `store`.
-pub fn router(store: Store, settings: ServerSettings) -> Router {
+/// The complete router (API, health, metrics) for `store`, matching against `index`.
+pub fn router(store: Store, index: Arc<IndexSync>, settings: ServerSettings) -> Router {
     let (api, openapi) = routes::api().split_for_parts();
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serializes");
     let state = AppState {
@@ -71,6 +75,7 @@ pub fn router(store: Store, settings: ServerSettings) -> Router {
         metrics: Arc::new(Metrics::new()),
         openapi: Arc::new(openapi_json),
         settings: Arc::new(settings.clone()),
+        index,
     };
     Router::new()
         .merge(api)
@@ -115,13 +120,20 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
+    index: Arc<IndexSync>,
 }
 
 impl Application {
-    /// Bind the listening socket and assemble the routes.
+    /// Load the matching index from `store`, bind the listening socket and assemble the
+    /// routes.
     pub async fn build(store: Store, settings: ServerSettings) -> std::io::Result<Application> {
+        let index = Arc::new(
+            IndexSync::load(store.clone())
+                .await
+                .map_err(|e| std::io::Error::other(format!("cannot load the matching index: {e}")))?,
+        );
         let listener = tokio::net::TcpListener::bind(settings.listen).await?;
-        Ok(Application { listener, router: router(store, settings) })
+        Ok(Application { listener, router: router(store, Arc::clone(&index), settings), index })
     }
 
     /// The address actually bound.
@@ -134,6 +146,9 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        let follower = tokio::spawn(Arc::clone(&self.index).follow(Duration::from_secs(1)));
+        let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        follower.abort();
+        result
     }
 }

@@ -9,7 +9,7 @@
 //! principal's own index (`tipline match --as-org`) is built with [`Viewer::index_feed`]
 //! and holds only what that principal may see.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::Serialize;
 use tipline_model::{Canonical, ConstituencyKind, IndicatorKind, IndicatorStatus, OrgKind, Tlp};
@@ -121,6 +121,14 @@ impl Store {
         Ok(found)
     }
 
+    /// The position of the newest outbox event (0 when there is none).
+    pub async fn latest_event_seq(&self) -> StoreResult<i64> {
+        let row: Option<(i64,)> = Sql::new("SELECT COALESCE(MAX(seq), 0) FROM events")
+            .fetch_optional(&mut *self.pool().acquire().await?)
+            .await?;
+        Ok(row.map_or(0, |(seq,)| seq))
+    }
+
     /// Every registered constituency entry of every organization, as
     /// `(organization, kind, value)`: what a node's shared index is built from.
     pub async fn constituency_all(&self) -> StoreResult<Vec<(Uuid, ConstituencyKind, String)>> {
@@ -153,25 +161,54 @@ impl Viewer<'_> {
         feed(self.store, Some(self.org()), after, limit).await
     }
 
-    /// Which of `ids` are indicators this principal may see: how match results from the
-    /// shared index are filtered, with the same SQL rule as every other read.
-    pub async fn visible_indicator_ids(&self, ids: &[Uuid]) -> StoreResult<HashSet<Uuid>> {
-        let mut visible_ids = HashSet::with_capacity(ids.len());
+    /// Which of `ids` are indicators this principal may see, each with its owner's name:
+    /// how match results from the shared index are filtered, with the same SQL rule as
+    /// every other read (owners of visible indicators are named, as `owners` does).
+    pub async fn visible_indicator_ids(&self, ids: &[Uuid]) -> StoreResult<HashMap<Uuid, String>> {
+        let mut visible_ids = HashMap::with_capacity(ids.len());
         if ids.is_empty() {
             return Ok(visible_ids);
         }
         let mut conn = self.store.pool().acquire().await?;
         for chunk in ids.chunks(MAX_BINDS - 1) {
             let mut sql = Sql::for_reader(&self.org());
-            sql.push("SELECT i.id FROM indicators i WHERE i.id IN (")
-                .bind_list(chunk.iter().map(Uuid::to_string))
-                .push(") AND ")
-                .push(&visible("i"));
-            for (id,) in sql.fetch_all::<(String,)>(&mut conn).await? {
-                visible_ids.insert(uuid(&id)?);
+            sql.push(
+                "SELECT i.id, o.name FROM indicators i JOIN organizations o ON o.id = i.owner_id \
+                 WHERE i.id IN (",
+            )
+            .bind_list(chunk.iter().map(Uuid::to_string))
+            .push(") AND ")
+            .push(&visible("i"));
+            for (id, owner) in sql.fetch_all::<(String, String)>(&mut conn).await? {
+                visible_ids.insert(uuid(&id)?, owner);
             }
         }
         Ok(visible_ids)
+    }
+
+    /// The names of the organizations `ids` that this principal may know as constituency
+    /// holders (see [`Viewer::constituency_entries`]): any for the host organization, its
+    /// own for others.
+    pub async fn constituency_org_names(&self, ids: &[Uuid]) -> StoreResult<HashMap<Uuid, String>> {
+        let allowed: Vec<&Uuid> = ids
+            .iter()
+            .filter(|id| self.principal.org_kind == OrgKind::Host || **id == self.principal.org_id)
+            .collect();
+        let mut names = HashMap::new();
+        if allowed.is_empty() {
+            return Ok(names);
+        }
+        let mut sql = Sql::new("SELECT id, name FROM organizations WHERE id IN (");
+        sql.bind_list(allowed.iter().map(|id| id.to_string())).push(")");
+        for (id, name) in sql.fetch_all::<(String, String)>(&mut *self.store.pool().acquire().await?).await? {
+            names.insert(uuid(&id)?, name);
+        }
+        Ok(names)
+    }
+
+    /// Whether this principal may know which organization holds `org`'s constituency.
+    pub fn may_see_constituency_of(&self, org: Uuid) -> bool {
+        self.principal.org_kind == OrgKind::Host || org == self.principal.org_id
     }
 
     /// The constituency entries this principal may know: every organization's for the

@@ -4,6 +4,8 @@
 pub mod admin;
 pub mod health;
 pub mod intel;
+pub mod matching;
+pub mod warninglists;
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -33,6 +35,8 @@ use crate::AppState;
         (name = "groups", description = "Adversaries, campaigns, malware, tools, vulnerabilities, reports"),
         (name = "associations", description = "Relationships between objects"),
         (name = "sightings", description = "Indicators seen by organizations"),
+        (name = "matching", description = "Values and records against indicators, constituency and warninglists"),
+        (name = "warninglists", description = "Known-benign lists (MISP warninglists)"),
         (name = "audit", description = "Who changed what"),
         (name = "meta", description = "The API document itself"),
     )
@@ -77,5 +81,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(intel::list_sightings, intel::create_sighting))
         .routes(routes!(intel::get_sighting))
         .routes(routes!(intel::owners))
+        .routes(routes!(matching::match_values))
+        .routes(routes!(matching::constituency))
+        .routes(routes!(warninglists::list_warninglists, warninglists::import_warninglist))
         .routes(routes!(health::openapi_document))
 }
