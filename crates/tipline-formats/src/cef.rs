@@ -214,29 +214,29 @@ mod tests {
 
     #[test]
     fn header_and_extension() {
-        let line = "Jan 17 08:52:09 fw CEF:0|Check Point|VPN-1 \\| FireWall-1|R80|Log|https|Unknown|\
-                    act=Accept msg=Referred connection: 10.1.1.40 frag\\=0x4000 TCP src=192.168.101.100 \
-                    cs2Label=Rule Name dst=52.173.84.157";
+        let line = "Mar 02 10:11:12 fw CEF:0|Acme|Edge \\| Gate|2.1|Log|https|Unknown|\
+                    act=Accept msg=Referred connection: 10.9.9.9 frag\\=0x4000 TCP src=192.168.7.10 \
+                    cs2Label=Rule Name dst=198.51.100.80";
         let record = parse(line).unwrap();
-        assert_eq!(record.vendor, "Check Point");
-        assert_eq!(record.product, "VPN-1 | FireWall-1");
+        assert_eq!(record.vendor, "Acme");
+        assert_eq!(record.product, "Edge | Gate");
         assert_eq!(record.name, "https");
-        assert_eq!(record.get("msg"), Some("Referred connection: 10.1.1.40 frag=0x4000 TCP"));
+        assert_eq!(record.get("msg"), Some("Referred connection: 10.9.9.9 frag=0x4000 TCP"));
         assert_eq!(record.get("cs2Label"), Some("Rule Name"));
-        assert_eq!(record.get("dst"), Some("52.173.84.157"));
-        assert_eq!(observed(line), ["src=192.168.101.100", "dst=52.173.84.157"]);
+        assert_eq!(record.get("dst"), Some("198.51.100.80"));
+        assert_eq!(observed(line), ["src=192.168.7.10", "dst=198.51.100.80"]);
     }
 
     #[test]
     fn observables_of_every_kind() {
-        let line = "CEF:0|Elastic|Vaporware|1.0.0-alpha|18|Web request|low|src=1.128.3.4 spt=33876 \
-                    dst=81.2.69.143 request=https://www.example.com/cart duser=alice suser=Bob@Example.com \
+        let line = "CEF:0|Acme|Sensor|1.0|18|Web request|low|src=203.0.113.4 spt=40000 \
+                    dst=198.51.100.143 request=https://www.example.com/cart duser=alice suser=Bob@Example.com \
                     fileHash=BC8BBE52F041FD17318F08A0F73762CE c6a3=::1 dhost=Evil.Example   ";
         assert_eq!(
             observed(line),
             [
-                "src=1.128.3.4",
-                "dst=81.2.69.143",
+                "src=203.0.113.4",
+                "dst=198.51.100.143",
                 "request=https://www.example.com/cart",
                 "suser=bob@example.com",
                 "fileHash=bc8bbe52f041fd17318f08a0f73762ce",

@@ -128,14 +128,14 @@ mod tests {
 
     #[test]
     fn alert_with_tls_and_http() {
-        let line = r#"{"timestamp":"2018-07-05T15:07:20.910626-0400","event_type":"alert","src_ip":"192.168.86.85","src_port":55641,"dest_ip":"192.168.156.70","dest_port":443,"alert":{"signature":"ET POLICY"},"tls":{"sni":"L2.io"},"http":{"hostname":"evil.example","url":"\/dd.xml"}}"#;
+        let line = r#"{"timestamp":"2026-03-02T10:00:00.000000+0000","event_type":"alert","src_ip":"192.168.7.10","src_port":50000,"dest_ip":"198.51.100.70","dest_port":443,"alert":{"signature":"TEST alert"},"tls":{"sni":"L2.example"},"http":{"hostname":"evil.example","url":"\/dd.xml"}}"#;
         assert_eq!(
             observed(line),
             [
-                "src_ip=192.168.86.85",
-                "dest_ip=192.168.156.70",
+                "src_ip=192.168.7.10",
+                "dest_ip=198.51.100.70",
                 "http.hostname=evil.example",
-                "tls.sni=l2.io",
+                "tls.sni=l2.example",
                 "http.url=http://evil.example/dd.xml",
             ]
         );
@@ -143,15 +143,15 @@ mod tests {
 
     #[test]
     fn dns_fileinfo_and_mail() {
-        let line = r#"{"event_type":"dns","src_ip":"2001:db8::1","dest_ip":"192.0.2.53","dns":{"type":"answer","rrname":"clients.l.google.com","rdata":"175.16.199.1","answers":[{"rrname":"x.example","rdata":"192.0.2.9"}],"grouped":{"A":["192.0.2.10"]}},"fileinfo":{"md5":"427b7337ff37eeb24d74f47d8e04cf21"},"email":{"from":"\"Eve\" <eve@evil.example>","to":["a@b.example"]}}"#;
+        let line = r#"{"event_type":"dns","src_ip":"2001:db8::1","dest_ip":"192.0.2.53","dns":{"type":"answer","rrname":"clients.mail.example","rdata":"203.0.113.1","answers":[{"rrname":"x.example","rdata":"192.0.2.9"}],"grouped":{"A":["192.0.2.10"]}},"fileinfo":{"md5":"0123456789abcdef0123456789abcdef"},"email":{"from":"\"Eve\" <eve@evil.example>","to":["a@b.example"]}}"#;
         assert_eq!(
             observed(line),
             [
                 "src_ip=2001:db8::1",
                 "dest_ip=192.0.2.53",
-                "dns.rrname=clients.l.google.com",
-                "dns.rdata=175.16.199.1",
-                "fileinfo.md5=427b7337ff37eeb24d74f47d8e04cf21",
+                "dns.rrname=clients.mail.example",
+                "dns.rdata=203.0.113.1",
+                "fileinfo.md5=0123456789abcdef0123456789abcdef",
                 "email.from=eve@evil.example",
                 "email.to=a@b.example",
                 "dns.answers.rrname=x.example",

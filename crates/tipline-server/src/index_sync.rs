@@ -128,9 +128,12 @@ impl IndexSync {
 
     async fn reload_constituency(&self) -> StoreResult<()> {
         let registered = self.store.constituency_all().await?;
-        let constituency = Constituency::build(
-            registered.into_iter().map(|(org, kind, value)| RegisteredEntry { org, kind, value }),
-        );
+        let constituency =
+            Constituency::build(registered.into_iter().map(|(org, kind, value)| RegisteredEntry {
+                org,
+                kind,
+                value,
+            }));
         self.index.constituency.store(Arc::new(constituency));
         Ok(())
     }

@@ -127,11 +127,10 @@ impl Application {
     /// Load the matching index from `store`, bind the listening socket and assemble the
     /// routes.
     pub async fn build(store: Store, settings: ServerSettings) -> std::io::Result<Application> {
-        let index = Arc::new(
-            IndexSync::load(store.clone())
-                .await
-                .map_err(|e| std::io::Error::other(format!("cannot load the matching index: {e}")))?,
-        );
+        let index =
+            Arc::new(IndexSync::load(store.clone()).await.map_err(|e| {
+                std::io::Error::other(format!("cannot load the matching index: {e}"))
+            })?);
         let listener = tokio::net::TcpListener::bind(settings.listen).await?;
         Ok(Application { listener, router: router(store, Arc::clone(&index), settings), index })
     }

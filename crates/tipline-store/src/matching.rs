@@ -200,7 +200,9 @@ impl Viewer<'_> {
         }
         let mut sql = Sql::new("SELECT id, name FROM organizations WHERE id IN (");
         sql.bind_list(allowed.iter().map(|id| id.to_string())).push(")");
-        for (id, name) in sql.fetch_all::<(String, String)>(&mut *self.store.pool().acquire().await?).await? {
+        for (id, name) in
+            sql.fetch_all::<(String, String)>(&mut *self.store.pool().acquire().await?).await?
+        {
             names.insert(uuid(&id)?, name);
         }
         Ok(names)

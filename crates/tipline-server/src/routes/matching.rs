@@ -161,7 +161,16 @@ pub async fn match_values(
         match detect(value) {
             Ok(canonical) => {
                 let observation = matcher.observe(&canonical, &|_| None);
-                collect(result, &canonical.value, None, observation, &mut candidates, &mut victims, &mut out, &matcher);
+                collect(
+                    result,
+                    &canonical.value,
+                    None,
+                    observation,
+                    &mut candidates,
+                    &mut victims,
+                    &mut out,
+                    &matcher,
+                );
             }
             Err(e) => out.error = Some(e.to_string()),
         }
@@ -176,7 +185,16 @@ pub async fn match_values(
                 for observable in &observables {
                     let observation = matcher.observe_observed(&observable.value, &|_| None);
                     let text = observable.value.text();
-                    collect(result, &text, Some(&observable.field), observation, &mut candidates, &mut victims, &mut out, &matcher);
+                    collect(
+                        result,
+                        &text,
+                        Some(&observable.field),
+                        observation,
+                        &mut candidates,
+                        &mut victims,
+                        &mut out,
+                        &matcher,
+                    );
                 }
             }
             Err(e) => out.error = Some(format!("records[{n}]: {e}")),

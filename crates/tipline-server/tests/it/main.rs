@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 mod bad_input;
+mod matching;
 mod support;
 mod tour;
 mod visibility;

@@ -5,5 +5,6 @@ mod admin;
 mod cli;
 mod config;
 mod init;
+mod matching;
 mod serve;
 mod support;
