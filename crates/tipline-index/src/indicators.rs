@@ -76,6 +76,8 @@ pub enum Change {
 pub struct IndicatorSnapshot {
     base: Arc<Tables<IndicatorRef>>,
     delta: Tables<IndicatorRef>,
+    /// Whether `delta` holds anything (checked on every lookup).
+    has_delta: bool,
     dead: Arc<HashSet<Uuid, FastState>>,
     owners: Arc<Vec<Owner>>,
 }
@@ -95,7 +97,7 @@ impl IndicatorSnapshot {
                 }
             });
         }
-        if !self.delta.is_empty() {
+        if self.has_delta {
             self.delta.for_each(probe, f);
         }
     }
@@ -190,6 +192,7 @@ impl Writer {
         IndicatorSnapshot {
             base: self.base.clone(),
             delta: Tables::build(delta, ParentRule::PublicSuffixAware),
+            has_delta: !self.delta.is_empty(),
             dead: self.dead.clone(),
             owners: self.owners.clone(),
         }

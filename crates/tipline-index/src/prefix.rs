@@ -9,8 +9,8 @@
 //! from its innermost prefix up through the parents: every containing prefix, innermost
 //! first, each with the payloads registered on it.
 //!
-//! Memory: per distinct prefix, its network, length, parent and payload offset (13 bytes
-//! for IPv4); per prefix at most two interval boundaries of 8 bytes; the payloads
+//! Memory: per distinct prefix, its network, length, parent and payload offset (16 bytes
+//! for IPv4); per prefix at most two intervals of 8 bytes (start and innermost prefix); the payloads
 //! themselves; and for IPv4 a fixed 256 KiB bucket table.
 
 /// An address type: `u32` for IPv4, `u128` for IPv6.
@@ -55,22 +55,28 @@ address!(u128, 128);
 /// No prefix.
 const NONE: u32 = u32::MAX;
 
+/// One distinct prefix: what a lookup reads about it, in one place (one cache line).
+#[derive(Debug, Clone, Copy)]
+struct Node<A> {
+    net: A,
+    /// Smallest strictly containing node, or `NONE`.
+    parent: u32,
+    /// Its payloads are `payloads[start..next node's start]`.
+    start: u32,
+    len: u8,
+}
+
 /// An immutable table of prefixes, each carrying one or more payloads.
 #[derive(Debug, Clone)]
 pub struct PrefixTable<A: Address, P> {
-    /// Network address of each prefix (node), in (network, length) order.
-    nets: Vec<A>,
-    /// Prefix length of each node.
-    lens: Vec<u8>,
-    /// Smallest strictly containing node, or `NONE`.
-    parents: Vec<u32>,
-    /// Payloads of node `i` are `payloads[starts[i]..starts[i + 1]]`.
-    starts: Vec<u32>,
+    /// Every distinct prefix in (network, length) order, then a sentinel whose `start` is
+    /// the number of payloads.
+    nodes: Vec<Node<A>>,
     payloads: Vec<P>,
-    /// First address of each elementary interval, ascending; `bounds[0]` is zero.
-    bounds: Vec<A>,
-    /// Innermost node covering each interval, or `NONE`.
-    innermost: Vec<u32>,
+    /// Each elementary interval: its first address (ascending; the first is zero) and the
+    /// innermost node covering it, or `NONE`. One array, so the node is read from the cache
+    /// line the search ends on.
+    intervals: Vec<(A, u32)>,
     /// `buckets[h]`: index of the first bound whose top 16 bits are `>= h` (65,537
     /// entries), present when it pays (IPv4).
     buckets: Option<Vec<u32>>,
@@ -158,9 +164,16 @@ impl<A: Address, P> PrefixTable<A, P> {
             }
             buckets
         });
-        bounds.shrink_to_fit();
-        innermost.shrink_to_fit();
-        PrefixTable { nets, lens, parents, starts, payloads, bounds, innermost, buckets }
+        let intervals: Vec<(A, u32)> = bounds.into_iter().zip(innermost).collect();
+        let nodes = (0..starts.len())
+            .map(|i| Node {
+                net: nets.get(i).copied().unwrap_or(A::ZERO),
+                parent: parents.get(i).copied().unwrap_or(NONE),
+                start: starts[i],
+                len: lens.get(i).copied().unwrap_or(0),
+            })
+            .collect();
+        PrefixTable { nodes, payloads, intervals, buckets }
     }
 
     /// Number of payloads.
@@ -181,11 +194,11 @@ impl<A: Address, P> PrefixTable<A, P> {
                 let h = address.top16();
                 (buckets[h] as usize, buckets[h + 1] as usize)
             }
-            None => (0, self.bounds.len()),
+            None => (0, self.intervals.len()),
         };
-        let i = lo + self.bounds[lo..hi].partition_point(|&b| b <= address);
-        // bounds[0] is zero, so at least one bound is <= address: i >= 1.
-        self.innermost[i - 1]
+        let i = lo + self.intervals[lo..hi].partition_point(|&(b, _)| b <= address);
+        // The first interval starts at zero, so at least one starts <= address: i >= 1.
+        self.intervals[i - 1].1
     }
 
     /// Call `f(network, length, payload)` for every payload of every prefix containing
@@ -195,10 +208,12 @@ impl<A: Address, P> PrefixTable<A, P> {
         let mut node = self.innermost_of(address);
         while node != NONE {
             let n = node as usize;
-            for payload in &self.payloads[self.starts[n] as usize..self.starts[n + 1] as usize] {
-                f(self.nets[n], self.lens[n], payload);
+            let this = self.nodes[n];
+            let end = self.nodes[n + 1].start;
+            for payload in &self.payloads[this.start as usize..end as usize] {
+                f(this.net, this.len, payload);
             }
-            node = self.parents[n];
+            node = this.parent;
         }
     }
 
@@ -210,22 +225,19 @@ impl<A: Address, P> PrefixTable<A, P> {
 
     /// Every entry, as `(network, length, payload)`, in (network, length) order.
     pub fn iter(&self) -> impl Iterator<Item = (A, u8, &P)> + '_ {
-        (0..self.nets.len()).flat_map(move |n| {
-            self.payloads[self.starts[n] as usize..self.starts[n + 1] as usize]
+        self.nodes.windows(2).flat_map(move |pair| {
+            let (this, next) = (pair[0], pair[1]);
+            self.payloads[this.start as usize..next.start as usize]
                 .iter()
-                .map(move |p| (self.nets[n], self.lens[n], p))
+                .map(move |p| (this.net, this.len, p))
         })
     }
 
     /// Heap bytes used by the structure (payloads counted at their inline size).
     pub fn heap_bytes(&self) -> usize {
-        self.nets.capacity() * size_of::<A>()
-            + self.lens.capacity()
-            + self.parents.capacity() * 4
-            + self.starts.capacity() * 4
+        self.nodes.capacity() * size_of::<Node<A>>()
             + self.payloads.capacity() * size_of::<P>()
-            + self.bounds.capacity() * size_of::<A>()
-            + self.innermost.capacity() * 4
+            + self.intervals.capacity() * size_of::<(A, u32)>()
             + self.buckets.as_ref().map_or(0, |b| b.capacity() * 4)
     }
 }
