@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use divan::counter::ItemsCount;
 use tipline_index::{IndicatorIndex, IndicatorSnapshot, Probe};
 
-#[path = "synthetic.rs"]
+#[path = "support/synthetic.rs"]
 mod synthetic;
 
 use synthetic::{Rng, domain_probes, domains, ipv4_entries, mixed};
@@ -34,7 +34,7 @@ fn ipv4_index() -> &'static (IndicatorIndex, Vec<Ipv4Addr>) {
                     let e = &entries[rng.below(entries.len() as u64) as usize];
                     e.value.value.split('/').next().unwrap().parse().unwrap()
                 } else {
-                    Ipv4Addr::from(rng.next() as u32)
+                    Ipv4Addr::from(rng.next_u64() as u32)
                 }
             })
             .collect();

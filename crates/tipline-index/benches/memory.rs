@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use tipline_index::IndicatorIndex;
 
-#[path = "synthetic.rs"]
+#[path = "support/synthetic.rs"]
 mod synthetic;
 
 fn resident_bytes() -> u64 {
@@ -26,6 +26,15 @@ fn cpu_seconds() -> f64 {
     let fields: Vec<&str> = after.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
     (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Print one lookup measurement as a JSON line.
+fn report(lookups: f64, hits: usize, wall: f64, cpu: f64) {
+    println!(
+        "{{\"lookups\":{lookups},\"hits\":{hits},\"wall_secs\":{wall:.3},\"cpu_secs\":{cpu:.2},\"lookups_per_wall_sec\":{:.0},\"lookups_per_cpu_sec\":{:.0}}}",
+        lookups / wall,
+        lookups / cpu.max(0.01)
+    );
 }
 
 fn main() {
@@ -63,7 +72,7 @@ fn main() {
     if kind == "ipv4" {
         let mut rng = synthetic::Rng(42);
         let probes: Vec<std::net::Ipv4Addr> =
-            (0..1_000_000).map(|_| std::net::Ipv4Addr::from(rng.next() as u32)).collect();
+            (0..1_000_000).map(|_| std::net::Ipv4Addr::from(rng.next_u64() as u32)).collect();
         let rounds = 20;
         let (wall, cpu) = (Instant::now(), cpu_seconds());
         let mut hits = 0usize;
@@ -75,12 +84,11 @@ fn main() {
                     });
             }
         }
-        let (wall, cpu) = (wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);
-        let n = (rounds * probes.len()) as f64;
-        println!(
-            "{{\"lookups\":{n},\"hits\":{hits},\"wall_secs\":{wall:.3},\"cpu_secs\":{cpu:.2},\"lookups_per_wall_sec\":{:.0},\"lookups_per_cpu_sec\":{:.0}}}",
-            n / wall,
-            n / cpu.max(0.01)
+        report(
+            (rounds * probes.len()) as f64,
+            hits,
+            wall.elapsed().as_secs_f64(),
+            cpu_seconds() - cpu,
         );
     }
     if kind == "domain" {
@@ -95,12 +103,11 @@ fn main() {
                 snapshot.for_each(tipline_index::Probe::Domain(probe), |_, _| hits += 1);
             }
         }
-        let (wall, cpu) = (wall.elapsed().as_secs_f64(), cpu_seconds() - cpu);
-        let n = (rounds * probes.len()) as f64;
-        println!(
-            "{{\"lookups\":{n},\"hits\":{hits},\"wall_secs\":{wall:.3},\"cpu_secs\":{cpu:.2},\"lookups_per_wall_sec\":{:.0},\"lookups_per_cpu_sec\":{:.0}}}",
-            n / wall,
-            n / cpu.max(0.01)
+        report(
+            (rounds * probes.len()) as f64,
+            hits,
+            wall.elapsed().as_secs_f64(),
+            cpu_seconds() - cpu,
         );
     }
     std::hint::black_box(snapshot.len());

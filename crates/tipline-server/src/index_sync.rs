@@ -14,12 +14,22 @@ use tipline_index::{
     Change, Constituency, Index, IndicatorEntry, Owner, RegisteredEntry, Warnings,
 };
 use tipline_model::IndicatorStatus;
-use tipline_store::{Store, StoreError, StoreResult};
+use tipline_store::{IndexedIndicator, Store, StoreError, StoreResult};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-/// Indicators read per page while loading, and events per catch-up query.
+/// Events per catch-up query.
 const PAGE: i64 = 10_000;
+
+/// The index entry of a stored indicator.
+pub fn entry(indicator: IndexedIndicator) -> IndicatorEntry {
+    IndicatorEntry {
+        id: indicator.id,
+        owner: Owner::Org(indicator.owner_id),
+        tlp: indicator.tlp,
+        value: indicator.canonical(),
+    }
+}
 
 /// The index and the outbox position it reflects.
 #[derive(Debug)]
@@ -37,22 +47,8 @@ impl IndexSync {
         // twice is harmless, missing one is not.
         let position = store.latest_event_seq().await?;
         let sync = IndexSync { store, index: Index::new(), position: Mutex::new(position) };
-        let mut entries = Vec::new();
-        let mut after = None;
-        loop {
-            let page = sync.store.index_feed(after, PAGE).await?;
-            let full = page.len() as i64 == PAGE;
-            after = page.last().map(|i| i.id);
-            entries.extend(page.into_iter().map(|i| IndicatorEntry {
-                id: i.id,
-                owner: Owner::Org(i.owner_id),
-                tlp: i.tlp,
-                value: i.canonical(),
-            }));
-            if !full {
-                break;
-            }
-        }
+        let entries: Vec<IndicatorEntry> =
+            sync.store.index_feed_all().await?.into_iter().map(entry).collect();
         let count = entries.len();
         let index = Arc::clone(&sync.index);
         tokio::task::spawn_blocking(move || index.indicators.replace_all(entries))
@@ -109,12 +105,7 @@ impl IndexSync {
         for indicator in current {
             seen.insert(indicator.id);
             changes.push(if indicator.status == IndicatorStatus::Active {
-                Change::Upsert(IndicatorEntry {
-                    id: indicator.id,
-                    owner: Owner::Org(indicator.owner_id),
-                    tlp: indicator.tlp,
-                    value: indicator.canonical(),
-                })
+                Change::Upsert(entry(indicator))
             } else {
                 Change::Remove(indicator.id)
             });

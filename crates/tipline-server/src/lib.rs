@@ -27,7 +27,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, Problem};
-pub use index_sync::IndexSync;
+pub use index_sync::{IndexSync, entry as index_entry};
 pub use metrics::Metrics;
 
 /// Settings of the HTTP server.

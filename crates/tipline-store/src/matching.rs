@@ -94,7 +94,29 @@ async fn feed(
     feed_rows(sql.fetch_all(&mut *store.pool().acquire().await?).await?)
 }
 
+/// Every active indicator (visible to `reader` when one is given), read in pages.
+async fn feed_all(store: &Store, reader: Option<String>) -> StoreResult<Vec<IndexedIndicator>> {
+    const PAGE: i64 = 10_000;
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let page = feed(store, reader.clone(), after, PAGE).await?;
+        let full = page.len() as i64 == PAGE;
+        after = page.last().map(|i| i.id);
+        all.extend(page);
+        if !full {
+            return Ok(all);
+        }
+    }
+}
+
 impl Store {
+    /// Every active indicator whatever its visibility, read in pages: what a node's shared
+    /// index is built from.
+    pub async fn index_feed_all(&self) -> StoreResult<Vec<IndexedIndicator>> {
+        feed_all(self, None).await
+    }
+
     /// One page (at most `limit`) of every active indicator after `after`, in id order,
     /// whatever its visibility: what a node's shared index is built from.
     pub async fn index_feed(
@@ -151,6 +173,12 @@ async fn constituency(
 }
 
 impl Viewer<'_> {
+    /// Every active indicator this principal may see, read in pages: a principal's own
+    /// index.
+    pub async fn index_feed_all(&self) -> StoreResult<Vec<IndexedIndicator>> {
+        feed_all(self.store, Some(self.org())).await
+    }
+
     /// One page of the active indicators this principal may see, after `after` in id
     /// order: a principal's own index.
     pub async fn index_feed(

@@ -59,50 +59,36 @@ fn summary(row: SummaryRow) -> StoreResult<WarninglistSummary> {
 impl Store {
     /// Every stored list with its entries, by name: what the index compiles.
     pub async fn warninglists(&self) -> StoreResult<Vec<(WarninglistSummary, Warninglist)>> {
-        let mut sql = Sql::new("SELECT ");
-        sql.push(SUMMARY_COLUMNS).push(", entries FROM warninglists ORDER BY name");
-        type Row = (String, String, String, i64, String, String, i64, i64, i64, String);
-        let rows: Vec<Row> = sql.fetch_all(&mut *self.pool().acquire().await?).await?;
-        rows.into_iter()
-            .map(
-                |(
-                    id,
-                    name,
-                    description,
-                    version,
+        let mut conn = self.pool().acquire().await?;
+        let summaries = summaries(&mut conn).await?;
+        let entries: Vec<(String, String)> =
+            Sql::new("SELECT id, entries FROM warninglists").fetch_all(&mut conn).await?;
+        let mut entries: std::collections::HashMap<String, String> = entries.into_iter().collect();
+        summaries
+            .into_iter()
+            .map(|summary| {
+                let list_type: ListType = summary.list_type.parse().map_err(StoreError::Corrupt)?;
+                let stored = entries.remove(&summary.id.to_string()).unwrap_or_default();
+                let list = Warninglist {
+                    name: summary.name.clone(),
+                    description: summary.description.clone(),
+                    version: summary.version,
                     list_type,
-                    attrs,
-                    count,
-                    created,
-                    updated,
-                    entries,
-                )| {
-                    let summary = summary((
-                        id,
-                        name,
-                        description,
-                        version,
-                        list_type,
-                        attrs,
-                        count,
-                        created,
-                        updated,
-                    ))?;
-                    let list_type: ListType =
-                        summary.list_type.parse().map_err(StoreError::Corrupt)?;
-                    let list = Warninglist {
-                        name: summary.name.clone(),
-                        description: summary.description.clone(),
-                        version: summary.version,
-                        list_type,
-                        matching_attributes: summary.matching_attributes.clone(),
-                        entries: json_list(&entries)?,
-                    };
-                    Ok((summary, list))
-                },
-            )
+                    matching_attributes: summary.matching_attributes.clone(),
+                    entries: json_list(&stored)?,
+                };
+                Ok((summary, list))
+            })
             .collect()
     }
+}
+
+/// Every stored list without entries, by name.
+async fn summaries(conn: &mut sqlx::AnyConnection) -> StoreResult<Vec<WarninglistSummary>> {
+    let mut sql = Sql::new("SELECT ");
+    sql.push(SUMMARY_COLUMNS).push(" FROM warninglists ORDER BY name");
+    let rows: Vec<SummaryRow> = sql.fetch_all(conn).await?;
+    rows.into_iter().map(summary).collect()
 }
 
 impl Viewer<'_> {
@@ -206,9 +192,6 @@ impl Viewer<'_> {
 
     /// Every stored list (without entries), by name. Any principal.
     pub async fn list_warninglists(&self) -> StoreResult<Vec<WarninglistSummary>> {
-        let mut sql = Sql::new("SELECT ");
-        sql.push(SUMMARY_COLUMNS).push(" FROM warninglists ORDER BY name");
-        let rows: Vec<SummaryRow> = sql.fetch_all(&mut *self.store.pool().acquire().await?).await?;
-        rows.into_iter().map(summary).collect()
+        summaries(&mut *self.store.pool().acquire().await?).await
     }
 }

@@ -22,8 +22,7 @@ use serde::Serialize;
 use tipline_formats::observable::{Observable, Observed};
 use tipline_formats::record::{RecordFormat, record_format};
 use tipline_index::{
-    Constituency, Index, IndicatorEntry, Matcher, Owner, OwnerId, Probe, RegisteredEntry, Warnings,
-    canonical_of,
+    Constituency, Index, Matcher, Owner, OwnerId, Probe, RegisteredEntry, Warnings, canonical_of,
 };
 use tipline_model::{ConstituencyKind, IndicatorKind, Tlp};
 use uuid::Uuid;
@@ -31,9 +30,6 @@ use uuid::Uuid;
 use self::pipeline::{Counts, LineMatcher};
 use super::Context;
 use crate::cli::MatchArgs;
-
-/// Indicators read per page from the store.
-const FEED_PAGE: i64 = 10_000;
 
 pub async fn run(context: &Context, args: MatchArgs) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -134,24 +130,8 @@ async fn load_from_store(
 ) -> anyhow::Result<()> {
     let session = context.session().await?;
     let viewer = session.acting(args.as_org.as_deref()).await?;
-    let mut entries = Vec::new();
-    let mut after = None;
-    loop {
-        let page = viewer.index_feed(after, FEED_PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id);
-        let full = page.len() as i64 == FEED_PAGE;
-        entries.extend(page.into_iter().map(|i| IndicatorEntry {
-            id: i.id,
-            owner: Owner::Org(i.owner_id),
-            tlp: i.tlp,
-            value: i.canonical(),
-        }));
-        if !full {
-            break;
-        }
-    }
-    index.indicators.replace_all(entries);
+    let entries = viewer.index_feed_all().await?;
+    index.indicators.replace_all(entries.into_iter().map(tipline_server::index_entry));
     let registered = viewer.constituency_entries().await?;
     index.constituency.store(Arc::new(Constituency::build(
         registered.into_iter().map(|(org, kind, value)| RegisteredEntry { org, kind, value }),
@@ -295,14 +275,19 @@ impl LineMatcher for RecordMatcher {
         for (observable, canonical) in observables.iter().zip(&canonicals) {
             let mut on_hit = |matched: tipline_index::Matched<'_>,
                               r: &tipline_index::IndicatorRef| {
-                if hits.iter().any(|h| {
-                    h.indicator_id == Some(r.id)
-                        || (h.indicator_id.is_none() && h.value == matched.to_string())
-                }) {
-                    return;
-                }
                 let owner = &self.names.owners[r.owner.0 as usize];
                 let file_entry = owner.id.is_none();
+                // One hit per indicator (file entries have no id: one per value and file).
+                let duplicate = hits.iter().any(|h| {
+                    if file_entry {
+                        h.owner == owner.name.as_deref() && h.value == matched.to_string()
+                    } else {
+                        h.indicator_id == Some(r.id)
+                    }
+                });
+                if duplicate {
+                    return;
+                }
                 hits.push(HitOut {
                     observed: observable.value.text().into_owned(),
                     field: &observable.field,

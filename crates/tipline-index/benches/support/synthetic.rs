@@ -13,7 +13,7 @@ use uuid::Uuid;
 pub struct Rng(pub u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -22,7 +22,7 @@ impl Rng {
     }
 
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next_u64() % n
     }
 }
 
@@ -40,7 +40,7 @@ fn owners() -> Vec<Owner> {
 }
 
 fn ipv4_value(rng: &mut Rng, network_share: u64) -> (IndicatorKind, String) {
-    let address = rng.next() as u32;
+    let address = rng.next_u64() as u32;
     if rng.below(100) < network_share {
         let len = 16 + rng.below(13) as u32; // /16 .. /28
         let net = address & (u32::MAX << (32 - len));
@@ -59,7 +59,7 @@ const TLDS: &[&str] = &["com", "net", "org", "ru", "xyz", "top", "info", "co.uk"
 fn domain_value(rng: &mut Rng) -> String {
     let word = WORDS[rng.below(WORDS.len() as u64) as usize];
     let tld = TLDS[rng.below(TLDS.len() as u64) as usize];
-    format!("{word}-{:x}.{tld}", rng.next() & 0xff_ffff_ffff)
+    format!("{word}-{:x}.{tld}", rng.next_u64() & 0xff_ffff_ffff)
 }
 
 /// `n` IPv4 indicators: 70% addresses, 30% networks.
@@ -119,7 +119,7 @@ pub fn mixed_iter(n: usize, seed: u64) -> impl Iterator<Item = IndicatorEntry> {
         let (kind, value) = if roll < 70 {
             ipv4_value(&mut rng, 28)
         } else if roll < 75 {
-            let a = (u128::from(rng.next()) << 64) | u128::from(rng.next());
+            let a = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
             (IndicatorKind::Ipv6, Ipv6Addr::from(a | (0x2001u128 << 112)).to_string())
         } else if roll < 90 {
             (IndicatorKind::Domain, domain_value(&mut rng))
@@ -128,10 +128,10 @@ pub fn mixed_iter(n: usize, seed: u64) -> impl Iterator<Item = IndicatorEntry> {
                 IndicatorKind::Sha256,
                 format!(
                     "{:016x}{:016x}{:016x}{:016x}",
-                    rng.next(),
-                    rng.next(),
-                    rng.next(),
-                    rng.next()
+                    rng.next_u64(),
+                    rng.next_u64(),
+                    rng.next_u64(),
+                    rng.next_u64()
                 ),
             )
         };
