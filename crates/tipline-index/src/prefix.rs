@@ -5,13 +5,14 @@
 //! So the prefixes of a table form a forest (each prefix's parent is the smallest prefix
 //! that strictly contains it), and the address space cuts into elementary intervals, each
 //! covered by one innermost prefix (or none). A lookup finds the interval of the address
-//! (a bucket by the top 16 bits, then a binary search over a few boundaries) and walks
+//! (a bucket by the top bits, sized to hold about four intervals, then a binary search
+//! over those) and walks
 //! from its innermost prefix up through the parents: every containing prefix, innermost
 //! first, each with the payloads registered on it.
 //!
 //! Memory: per distinct prefix, its network, length, parent and payload offset (16 bytes
 //! for IPv4); per prefix at most two intervals of 8 bytes (start and innermost prefix); the payloads
-//! themselves; and for IPv4 a fixed 256 KiB bucket table.
+//! themselves; and for IPv4 a bucket table of about one 4-byte entry per four intervals.
 
 /// An address type: `u32` for IPv4, `u128` for IPv6.
 pub trait Address: Copy + Ord + Eq + std::fmt::Debug + Send + Sync + 'static {
@@ -23,8 +24,8 @@ pub trait Address: Copy + Ord + Eq + std::fmt::Debug + Send + Sync + 'static {
     fn last_of(self, len: u8) -> Self;
     /// The address after this one (never called on the maximum).
     fn next(self) -> Self;
-    /// The top 16 bits, for bucketing.
-    fn top16(self) -> usize;
+    /// The top `bits` bits (1-31), for bucketing.
+    fn top(self, bits: u32) -> usize;
     /// `self` with the bits after `len` cleared.
     fn network(self, len: u8) -> Self;
 }
@@ -40,8 +41,8 @@ macro_rules! address {
             fn next(self) -> Self {
                 self + 1
             }
-            fn top16(self) -> usize {
-                (self >> ($bits - 16)) as usize
+            fn top(self, bits: u32) -> usize {
+                (self >> ($bits - bits)) as usize
             }
             fn network(self, len: u8) -> Self {
                 self & !<$t>::MAX.checked_shr(u32::from(len)).unwrap_or(0)
@@ -77,9 +78,11 @@ pub struct PrefixTable<A: Address, P> {
     /// innermost node covering it, or `NONE`. One array, so the node is read from the cache
     /// line the search ends on.
     intervals: Vec<(A, u32)>,
-    /// `buckets[h]`: index of the first bound whose top 16 bits are `>= h` (65,537
-    /// entries), present when it pays (IPv4).
+    /// `buckets[h]`: index of the first interval whose top `bucket_bits` bits are `>= h`
+    /// (2^bits + 1 entries), present when it pays (IPv4).
     buckets: Option<Vec<u32>>,
+    /// Sized so that a bucket holds about four intervals (one cache line), 12 to 22 bits.
+    bucket_bits: u32,
 }
 
 impl<A: Address, P> Default for PrefixTable<A, P> {
@@ -153,11 +156,13 @@ impl<A: Address, P> PrefixTable<A, P> {
             emit(end.next(), outer, &mut bounds, &mut innermost);
         }
 
+        let bucket_bits = (usize::BITS - (bounds.len() / 4).max(1).leading_zeros()).clamp(12, 22);
         let buckets = (A::BITS == 32).then(|| {
-            let mut buckets = Vec::with_capacity(65_537);
+            let count = 1usize << bucket_bits;
+            let mut buckets = Vec::with_capacity(count + 1);
             let mut i = 0usize;
-            for h in 0..=65_536usize {
-                while i < bounds.len() && bounds[i].top16() < h {
+            for h in 0..=count {
+                while i < bounds.len() && bounds[i].top(bucket_bits) < h {
                     i += 1;
                 }
                 buckets.push(i as u32);
@@ -173,7 +178,7 @@ impl<A: Address, P> PrefixTable<A, P> {
                 len: lens.get(i).copied().unwrap_or(0),
             })
             .collect();
-        PrefixTable { nodes, payloads, intervals, buckets }
+        PrefixTable { nodes, payloads, intervals, buckets, bucket_bits }
     }
 
     /// Number of payloads.
@@ -191,7 +196,7 @@ impl<A: Address, P> PrefixTable<A, P> {
     fn innermost_of(&self, address: A) -> u32 {
         let (lo, hi) = match &self.buckets {
             Some(buckets) => {
-                let h = address.top16();
+                let h = address.top(self.bucket_bits);
                 (buckets[h] as usize, buckets[h + 1] as usize)
             }
             None => (0, self.intervals.len()),
