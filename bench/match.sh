@@ -13,7 +13,7 @@
 # the same size is used. The machine is shared: compare figures within one run only.
 #
 #   bench/match.sh                 everything
-#   SKIP_DIVAN=1 bench/match.sh    only 2 and 3
+#   SKIP_DIVAN=1 bench/match.sh    only 2 and 3 (SKIP_MEMORY=1: only 3)
 #   LINES=1000000 REPEATS=2 bench/match.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +33,7 @@ if [ -z "${SKIP_DIVAN:-}" ]; then
     cargo bench -p tipline-index --bench index 2>/dev/null
 fi
 
+if [ -z "${SKIP_MEMORY:-}" ]; then
 echo "## 2. build, memory, single-thread lookups"
 cargo bench -p tipline-index --bench memory --no-run 2>/dev/null
 MEMORY=$(ls -t "$CARGO_TARGET_DIR"/release/deps/memory-* | grep -v '\.d$' | head -1)
@@ -41,6 +42,7 @@ for args in "1000000 ipv4" "1000000 domain" "1000000 mixed" "10000000 mixed"; do
         /usr/bin/time -f "   process: wall %es, cpu %Us user + %Ss sys, max rss %MKB" "$MEMORY" $args
     done
 done
+fi
 
 echo "## 3. tipline match vs grepcidr, $LINES lines, FireHOL level 1 + $INDICATORS synthetic indicators"
 cargo build --release -p tipline 2>/dev/null
@@ -62,9 +64,8 @@ echo "   log: $(wc -l < "$WORK/fw.log") lines, $(du -h "$WORK/fw.log" | cut -f1)
 
 measure() { # name command...: prints wall, cpu, rss, lines/s
     local name=$1; shift
-    local t
-    t=$( { /usr/bin/time -f "%e %U %S %M" "$@" > "$WORK/$name.out" 2>/dev/null; } 2>&1 | tail -1)
-    read -r wall user sys rss <<<"$t"
+    /usr/bin/time -o "$WORK/$name.time" -f "%e %U %S %M" "$@" > "$WORK/$name.out" 2>/dev/null
+    read -r wall user sys rss < "$WORK/$name.time"
     local matched
     matched=$(wc -l < "$WORK/$name.out")
     python3 -c "import sys; w,u,s=map(float,sys.argv[1:4]); n=int(sys.argv[5]); print(f'   {sys.argv[6]:9s} wall {w:6.2f}s  cpu {u+s:6.2f}s  max rss {int(sys.argv[4])//1024:5d} MB  {n/w/1e6:5.2f} M lines/s wall  {n/(u+s)/1e6:5.2f} M lines/s cpu  output lines {sys.argv[7]}')" "$wall" "$user" "$sys" "$rss" "$LINES" "$name" "$matched"

@@ -232,29 +232,23 @@ pub fn is_domain(name: &str) -> bool {
 const SPECIAL_USE_TLDS: &[&str] =
     &["example", "home", "internal", "invalid", "lan", "local", "localhost", "onion", "test"];
 
-/// Whether `b` ends a token in free text.
+/// Byte classes for the scanner: 1 = ends a token; 2 = may appear in an address, domain,
+/// URL, email or hash (letters, digits, `.`, `:`, `-`, `_`, `@`, `/`, `[`, `]`...).
+const DELIMITER: u8 = 1;
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let delimiters = b" \t\r\n\"'<>(){},;|=`\\";
+    let mut i = 0;
+    while i < delimiters.len() {
+        table[delimiters[i] as usize] = DELIMITER;
+        i += 1;
+    }
+    table
+};
+
 #[inline]
 fn is_delimiter(b: u8) -> bool {
-    matches!(
-        b,
-        b' ' | b'\t'
-            | b'\r'
-            | b'\n'
-            | b'"'
-            | b'\''
-            | b'<'
-            | b'>'
-            | b'('
-            | b')'
-            | b'{'
-            | b'}'
-            | b','
-            | b';'
-            | b'|'
-            | b'='
-            | b'`'
-            | b'\\'
-    )
+    CLASS[b as usize] == DELIMITER
 }
 
 /// Find the observables in free text, calling `f` for each (in order, duplicates
@@ -267,43 +261,53 @@ pub fn scan_text<'a>(text: &'a str, mut f: impl FnMut(Observed<'a>)) {
             i += 1;
         }
         let start = i;
-        while i < bytes.len() && !is_delimiter(bytes[i]) {
+        // What the token holds decides which (if any) classifier runs.
+        let (mut dots, mut colons, mut letters) = (0u32, 0u32, false);
+        while i < bytes.len() {
+            let b = bytes[i];
+            if is_delimiter(b) {
+                break;
+            }
+            dots += u32::from(b == b'.');
+            colons += u32::from(b == b':');
+            letters |= b.is_ascii_alphabetic();
             i += 1;
         }
-        if start == i {
+        // Trailing punctuation is not part of a value ("1.2.3.4:", "x.com.", "ip]").
+        let mut end = i;
+        while end > start && matches!(bytes[end - 1], b'.' | b':' | b'!' | b'?' | b']') {
+            if bytes[end - 1] == b']' && bytes[start] == b'[' {
+                break;
+            }
+            dots -= u32::from(bytes[end - 1] == b'.');
+            colons -= u32::from(bytes[end - 1] == b':');
+            end -= 1;
+        }
+        let len = end - start;
+        if len < 3 {
             continue;
         }
-        let mut token = &text[start..i];
-        // Brackets and trailing punctuation are not part of a value ("[1.2.3.4]:", "x.com.").
-        token = token.trim_end_matches(['.', ':', '!', '?']);
-        if !token.starts_with('[') {
-            token = token.trim_end_matches(']');
-        }
-        if token.len() < 3 {
+        let token = &text[start..end];
+        if dots == 3 && colons == 0 && !letters {
+            if let Some(ip) = parse_ipv4(token.as_bytes()) {
+                f(Observed::Ip(IpAddr::V4(ip)));
+            }
             continue;
         }
-        let first = token.as_bytes()[0];
-        if first.is_ascii_digit()
-            && let Some(ip) = parse_ipv4(token.as_bytes())
-        {
-            f(Observed::Ip(IpAddr::V4(ip)));
+        // Times (`10:00:01`) and MAC addresses have colons but are not IPv6: an IPv6
+        // address has `::` or seven colons.
+        let maybe_ipv6 = colons >= 2 && (colons == 7 || token.contains("::"));
+        let worth_classifying = dots > 0
+            || maybe_ipv6
+            || (colons == 1 && dots > 0)
+            || (!maybe_ipv6 && colons == 0 && matches!(len, 32 | 40 | 64));
+        if !worth_classifying {
             continue;
         }
-        if let Some(observed) = classify_token(token) {
+        if let Some(observed) = classify(token) {
             f(observed);
         }
     }
-}
-
-fn classify_token(token: &str) -> Option<Observed<'_>> {
-    let bytes = token.as_bytes();
-    // The cheap rejections first: most tokens of a log line are words and numbers.
-    let has_dot = bytes.contains(&b'.');
-    let has_colon = bytes.contains(&b':');
-    if !has_dot && !has_colon && bytes.len() != 32 && bytes.len() != 40 && bytes.len() != 64 {
-        return None;
-    }
-    classify(token)
 }
 
 #[cfg(test)]
