@@ -297,10 +297,8 @@ pub fn scan_text<'a>(text: &'a str, mut f: impl FnMut(Observed<'a>)) {
         // Times (`10:00:01`) and MAC addresses have colons but are not IPv6: an IPv6
         // address has `::` or seven colons.
         let maybe_ipv6 = colons >= 2 && (colons == 7 || token.contains("::"));
-        let worth_classifying = dots > 0
-            || maybe_ipv6
-            || (colons == 1 && dots > 0)
-            || (!maybe_ipv6 && colons == 0 && matches!(len, 32 | 40 | 64));
+        let worth_classifying =
+            dots > 0 || maybe_ipv6 || (colons == 0 && matches!(len, 32 | 40 | 64));
         if !worth_classifying {
             continue;
         }
