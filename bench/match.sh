@@ -45,8 +45,13 @@ done
 fi
 
 echo "## 3. tipline match vs grepcidr, $LINES lines, FireHOL level 1 + $INDICATORS synthetic indicators"
-cargo build --release -p tipline 2>/dev/null
-TIPLINE="$CARGO_TARGET_DIR/release/tipline"
+# BENCH_TIPLINE: a prebuilt binary (the target directory may be shared with other builds).
+if [ -z "${BENCH_TIPLINE:-}" ]; then
+    cargo build --release -p tipline 2>/dev/null
+    BENCH_TIPLINE="$WORK/tipline"
+    cp "$CARGO_TARGET_DIR/release/tipline" "$BENCH_TIPLINE"
+fi
+TIPLINE="$BENCH_TIPLINE"
 python3 bench/gen_match_data.py "$WORK" "$LINES" "$INDICATORS"
 LEVEL1=""
 for f in ../shared/fixtures/peer-bench-blocklists/firehol_level1.netset ../../shared/fixtures/peer-bench-blocklists/firehol_level1.netset /work/shared/fixtures/peer-bench-blocklists/firehol_level1.netset; do
