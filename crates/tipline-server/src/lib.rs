@@ -127,11 +127,12 @@ impl Application {
     /// Load the matching index from `store`, bind the listening socket and assemble the
     /// routes.
     pub async fn build(store: Store, settings: ServerSettings) -> std::io::Result<Application> {
+        // Bind first: an address in use is reported before any work is done.
+        let listener = tokio::net::TcpListener::bind(settings.listen).await?;
         let index =
             Arc::new(IndexSync::load(store.clone()).await.map_err(|e| {
                 std::io::Error::other(format!("cannot load the matching index: {e}"))
             })?);
-        let listener = tokio::net::TcpListener::bind(settings.listen).await?;
         Ok(Application { listener, router: router(store, Arc::clone(&index), settings), index })
     }
 
