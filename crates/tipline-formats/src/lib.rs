@@ -10,7 +10,10 @@
 pub mod blocklist;
 pub mod cef;
 pub mod extract;
+pub mod jsonl;
 pub mod misp;
+pub mod observable;
+pub mod record;
 pub mod stix21;
 pub mod suricata;
 pub mod warninglist;

@@ -9,6 +9,7 @@
 
 mod error;
 mod extract;
+mod index_sync;
 mod metrics;
 mod routes;
 
@@ -27,6 +28,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, Problem};
+pub use index_sync::{IndexSync, entry as index_entry};
 pub use metrics::Metrics;
 
 /// Settings of the HTTP server.
@@ -77,15 +79,18 @@ pub struct AppState {
     pub openapi: Arc<String>,
     /// Enrichment.
     pub enricher: Arc<Enricher>,
+    /// The matching index and its link to the outbox.
+    pub index: Arc<IndexSync>,
 }
 
-/// The complete router (API, health, metrics) for `store`, without enrichment.
-pub fn router(store: Store, settings: ServerSettings) -> Router {
-    router_with(store, settings, Services::default())
-}
-
-/// The complete router (API, health, metrics) for `store` and `services`.
-pub fn router_with(store: Store, settings: ServerSettings, services: Services) -> Router {
+/// The complete router (API, health, metrics) for `store`, matching against `index`, with
+/// `services`.
+pub fn router(
+    store: Store,
+    index: Arc<IndexSync>,
+    settings: ServerSettings,
+    services: Services,
+) -> Router {
     let (api, openapi) = routes::api().split_for_parts();
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serializes");
     let state = AppState {
@@ -94,6 +99,7 @@ pub fn router_with(store: Store, settings: ServerSettings, services: Services) -
         openapi: Arc::new(openapi_json),
         settings: Arc::new(settings.clone()),
         enricher: services.enricher,
+        index,
     };
     Router::new()
         .merge(api)
@@ -138,22 +144,31 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
+    index: Arc<IndexSync>,
 }
 
 impl Application {
-    /// Bind the listening socket and assemble the routes (no enrichment).
+    /// Load the matching index from `store`, bind the listening socket and assemble the
+    /// routes (no enrichment).
     pub async fn build(store: Store, settings: ServerSettings) -> std::io::Result<Application> {
         Application::build_with(store, settings, Services::default()).await
     }
 
-    /// Bind the listening socket and assemble the routes with `services`.
+    /// Load the matching index from `store`, bind the listening socket and assemble the
+    /// routes with `services`.
     pub async fn build_with(
         store: Store,
         settings: ServerSettings,
         services: Services,
     ) -> std::io::Result<Application> {
+        // Bind first: an address in use is reported before any work is done.
         let listener = tokio::net::TcpListener::bind(settings.listen).await?;
-        Ok(Application { listener, router: router_with(store, settings, services) })
+        let index =
+            Arc::new(IndexSync::load(store.clone()).await.map_err(|e| {
+                std::io::Error::other(format!("cannot load the matching index: {e}"))
+            })?);
+        let router = router(store, Arc::clone(&index), settings, services);
+        Ok(Application { listener, router, index })
     }
 
     /// The address actually bound.
@@ -166,6 +181,9 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        let follower = tokio::spawn(Arc::clone(&self.index).follow(Duration::from_secs(1)));
+        let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        follower.abort();
+        result
     }
 }

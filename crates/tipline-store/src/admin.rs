@@ -124,6 +124,25 @@ impl Store {
     }
 }
 
+/// An outbox event for a change of an organization (its constituency may have changed:
+/// every node's index reloads it).
+async fn org_event(
+    conn: &mut AnyConnection,
+    kind: &'static str,
+    id: Uuid,
+    name: &str,
+) -> StoreResult<()> {
+    let mut events = crate::events::EventWrite::default();
+    events.add(
+        kind,
+        Some(id),
+        Some(id),
+        serde_json::json!({ "id": id, "name": name }),
+        micros(now()),
+    );
+    events.write(conn).await
+}
+
 async fn host_org_id(conn: &mut AnyConnection) -> StoreResult<Option<Uuid>> {
     let row: Option<(String,)> =
         Sql::new("SELECT id FROM organizations WHERE kind = 'host'").fetch_optional(conn).await?;
@@ -315,6 +334,7 @@ impl Viewer<'_> {
                 sql.execute(&mut tx.tx).await?;
             }
         }
+        org_event(&mut tx.tx, "organization.created", id, &input.name).await?;
         audit::record(
             &mut tx.tx,
             &self.principal,
@@ -363,6 +383,7 @@ impl Viewer<'_> {
             .bind(id.to_string());
         sql.execute(&mut tx.tx).await?;
         write_org_lists(&mut tx.tx, id, &input.contacts, &input.constituency).await?;
+        org_event(&mut tx.tx, "organization.updated", id, &input.name).await?;
         audit::record(
             &mut tx.tx,
             &self.principal,

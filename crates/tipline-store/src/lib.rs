@@ -22,6 +22,7 @@ pub mod groups;
 mod import;
 mod indicators;
 mod listings;
+pub mod matching;
 pub mod notifications;
 mod objects;
 mod reports;
@@ -30,6 +31,7 @@ mod sightings;
 mod sql;
 mod tokens;
 pub mod visibility;
+pub mod warninglists;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -50,12 +52,14 @@ pub use feeds::{ClaimedFeed, PullLease, PullOutcome};
 pub use import::{ImportSummary, Tally, feed_scope, owner_scope};
 pub use indicators::{IndicatorQuery, Page, UpsertSummary};
 pub use listings::{ListedEntry, ListingQuery};
+pub use matching::{AdversaryRef, IndexedIndicator};
 pub use notifications::{
     Claimed, DeliveryOutcome, DigestGroup, Enqueued, NewNotification, NotificationPlan,
     NotificationQuery, Rendered,
 };
 pub use reports::{REPORT_RELATIONSHIP, ReportImport, ReportImported};
 pub use tokens::{TOKEN_PREFIX, hash_token};
+pub use warninglists::WarninglistSummary;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

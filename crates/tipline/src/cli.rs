@@ -189,6 +189,115 @@ written), offset, line, column. With --import, nothing is printed but a summary:
 group, the indicators (upserted) and a vulnerability per CVE id are written in one
 transaction, each associated with the report (related-to). Details: docs/extraction.md.")]
     Extract(ExtractArgs),
+
+    /// Match records (log lines, alerts) against indicators, constituency and warninglists.
+    #[command(after_help = MATCH_EXAMPLES)]
+    Match(MatchArgs),
+
+    /// Import and list MISP warninglists (known-benign values).
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  tipline warninglist import misp-warninglists/lists
+  tipline warninglist import lists/public-dns-v4/list.json
+  tipline warninglist list"
+    )]
+    Warninglist(WarninglistCommand),
+}
+
+const MATCH_EXAMPLES: &str = "\
+Examples:
+  tipline match /var/log/fw.log                       against the configured database
+  tipline match --format eve eve.json --as-org CERT-XY what CERT-XY may see
+  tail -f fw.log | tipline match                      standard input, one JSON line per hit
+  tipline match access.log --indicators firehol_level1.netset --indicators drop.txt \\
+      --constituency members.txt --warninglists misp-warninglists/lists
+  tipline match --format jsonl --field src.ip --field dns.query events.jsonl --all
+
+Formats: plain (free text), jsonl (--field PATH, or every string), eve (Suricata), cef.
+Indicator files: plain (netset, ipset, Spamhaus DROP, one value per line) and jsonl
+({\"value\": ...}), chosen by extension or --indicators-format. A constituency file has one
+`VALUE ORGANIZATION NAME` per line. Each output line: {\"line\", \"hits\", \"victims\",
+\"warnings\"}; see docs/matching.md.";
+
+/// Arguments of `tipline match`.
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// Input file; standard input when absent or `-`.
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    /// Record format: plain, jsonl, eve or cef.
+    #[arg(long, value_name = "FORMAT", default_value = "plain")]
+    pub format: String,
+
+    /// A field (dotted path) to read observables from, for jsonl (repeatable; default: every string).
+    #[arg(long = "field", value_name = "PATH")]
+    pub fields: Vec<String>,
+
+    /// Match against this indicator file instead of the database (repeatable).
+    #[arg(long = "indicators", value_name = "FILE")]
+    pub indicators: Vec<PathBuf>,
+
+    /// Format of the --indicators files: plain or jsonl [default: by extension, else plain].
+    #[arg(long, value_name = "FORMAT")]
+    pub indicators_format: Option<String>,
+
+    /// Constituency file for standalone matching: `VALUE ORGANIZATION NAME` per line.
+    #[arg(long, value_name = "FILE")]
+    pub constituency: Option<PathBuf>,
+
+    /// Warninglist list.json file, or a directory of them, for standalone matching (repeatable).
+    #[arg(long = "warninglists", value_name = "PATH")]
+    pub warninglists: Vec<PathBuf>,
+
+    /// TLP of indicators read from files without one [default: clear].
+    #[arg(long, value_name = "TLP", value_parser = parse_tlp)]
+    pub tlp: Option<Tlp>,
+
+    /// Skip invalid lines of indicator files instead of refusing the file.
+    #[arg(long)]
+    pub lenient: bool,
+
+    /// Print every record, not only those that hit an indicator.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
+
+    /// Match as this organization (only what it may see) instead of as the host's admin.
+    #[arg(long, value_name = "ORG")]
+    pub as_org: Option<String>,
+
+    /// Print counts and timings as one JSON line on standard error at the end.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+/// `tipline warninglist ...`.
+#[derive(Debug, Subcommand)]
+pub enum WarninglistCommand {
+    /// Import list.json files, or directories of them (searched recursively); a list with the
+    /// name of a stored one replaces it. All or nothing: one bad list imports none.
+    #[command(after_help = "\
+Examples:
+  tipline warninglist import misp-warninglists/lists
+  tipline warninglist import lists/public-dns-v4/list.json lists/rfc1918/list.json")]
+    Import {
+        /// list.json files or directories.
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
+    },
+
+    /// List the stored warninglists.
+    #[command(after_help = "\
+Examples:
+  tipline warninglist list
+  tipline --json warninglist list")]
+    List,
 }
 
 /// Arguments of `tipline extract`.

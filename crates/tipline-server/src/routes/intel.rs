@@ -22,28 +22,76 @@ use crate::extract::{ApiJson, ApiQuery, Auth};
 /// Most items one bulk request may carry.
 pub const MAX_BULK_ITEMS: usize = 10_000;
 
+/// An indicator as the API returns it: the stored indicator plus the warninglists its
+/// value is on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorView {
+    /// The indicator.
+    #[serde(flatten)]
+    pub indicator: Indicator,
+    /// Known-benign lists the value (or its host or domain) is on, e.g. "8.8.8.8 is on
+    /// list 'List of known IPv4 public DNS resolvers'"; empty when none.
+    pub warnings: Vec<IndicatorWarning>,
+    /// On single-indicator reads: the enrichment answers cached for its value (IP addresses
+    /// and domains), by provider, raw responses left out. `GET /api/v1/enrichments` fetches
+    /// or refreshes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrichments: Option<Vec<tipline_store::EnrichmentRecord>>,
+}
+
+/// A warninglist an indicator's value is on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorWarning {
+    /// The list's name.
+    pub list: String,
+    /// The list's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list_id: Option<Uuid>,
+    /// The entry that matched.
+    pub entry: String,
+    /// "VALUE is on list 'NAME'".
+    pub message: String,
+}
+
+fn view(s: &AppState, indicator: Indicator) -> IndicatorView {
+    let warnings = crate::routes::matching::warnings_of(s, indicator.kind, &indicator.value)
+        .into_iter()
+        .map(|hit| IndicatorWarning {
+            message: hit.message(),
+            list: hit.list,
+            list_id: hit.list_id,
+            entry: hit.entry,
+        })
+        .collect();
+    IndicatorView { indicator, warnings, enrichments: None }
+}
+
 /// Search indicators the caller may see; pages are ordered by last change.
 #[utoipa::path(get, path = "/api/v1/indicators", tag = "indicators", params(IndicatorQuery),
-    responses((status = 200, body = Page<Indicator>), ErrorResponses))]
+    responses((status = 200, body = Page<IndicatorView>), ErrorResponses))]
 pub async fn search_indicators(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<IndicatorQuery>,
-) -> ApiResult<Json<Page<Indicator>>> {
-    Ok(Json(s.store.viewer(p).search_indicators(&q).await?))
+) -> ApiResult<Json<Page<IndicatorView>>> {
+    let page = s.store.viewer(p).search_indicators(&q).await?;
+    Ok(Json(Page {
+        items: page.items.into_iter().map(|i| view(&s, i)).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// Create an indicator, or update the caller's existing one with the same kind and value
 /// (201 when created, 200 when updated).
 #[utoipa::path(post, path = "/api/v1/indicators", tag = "indicators", request_body = IndicatorInput,
-    responses((status = 201, body = Indicator, description = "Created"), (status = 200, body = Indicator, description = "Updated"), ErrorResponses))]
+    responses((status = 201, body = IndicatorView, description = "Created"), (status = 200, body = IndicatorView, description = "Updated"), ErrorResponses))]
 pub async fn create_indicator(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiJson(input): ApiJson<IndicatorInput>,
-) -> ApiResult<(StatusCode, Json<Indicator>)> {
+) -> ApiResult<(StatusCode, Json<IndicatorView>)> {
     let (indicator, created) = s.store.viewer(p).upsert_indicator(&input).await?;
-    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(indicator)))
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(view(&s, indicator))))
 }
 
 /// A batch of indicators.
@@ -72,42 +120,33 @@ pub async fn bulk_upsert(
     Ok(Json(s.store.viewer(p).upsert_indicators(&input.items).await?))
 }
 
-/// An indicator with the enrichments cached for its value.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct IndicatorWithEnrichments {
-    /// The indicator.
-    #[serde(flatten)]
-    pub indicator: Indicator,
-    /// Cached enrichment answers for its value (IP addresses and domains), by provider;
-    /// raw responses left out. `GET /api/v1/enrichments` fetches or refreshes them.
-    pub enrichments: Vec<tipline_store::EnrichmentRecord>,
-}
-
 /// One indicator the caller may see, with the enrichments cached for its value.
 #[utoipa::path(get, path = "/api/v1/indicators/{id}", tag = "indicators",
     params(("id" = Uuid, Path, description = "Indicator id")),
-    responses((status = 200, body = IndicatorWithEnrichments), ErrorResponses))]
+    responses((status = 200, body = IndicatorView), ErrorResponses))]
 pub async fn get_indicator(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<Uuid>,
-) -> ApiResult<Json<IndicatorWithEnrichments>> {
+) -> ApiResult<Json<IndicatorView>> {
     let indicator = s.store.viewer(p).get_indicator(id).await?;
     let enrichments = crate::routes::enrich::cached_for(&s, &indicator.value).await?;
-    Ok(Json(IndicatorWithEnrichments { indicator, enrichments }))
+    let mut view = view(&s, indicator);
+    view.enrichments = Some(enrichments);
+    Ok(Json(view))
 }
 
 /// Change an indicator the caller owns; collections given replace the stored ones.
 #[utoipa::path(patch, path = "/api/v1/indicators/{id}", tag = "indicators", request_body = IndicatorPatch,
     params(("id" = Uuid, Path, description = "Indicator id")),
-    responses((status = 200, body = Indicator), ErrorResponses))]
+    responses((status = 200, body = IndicatorView), ErrorResponses))]
 pub async fn patch_indicator(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<Uuid>,
     ApiJson(patch): ApiJson<IndicatorPatch>,
-) -> ApiResult<Json<Indicator>> {
-    Ok(Json(s.store.viewer(p).patch_indicator(id, &patch).await?))
+) -> ApiResult<Json<IndicatorView>> {
+    Ok(Json(view(&s, s.store.viewer(p).patch_indicator(id, &patch).await?)))
 }
 
 /// Search groups the caller may see.

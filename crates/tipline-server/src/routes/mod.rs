@@ -9,7 +9,9 @@ pub mod health;
 pub mod import;
 mod import_misp;
 pub mod intel;
+pub mod matching;
 pub mod notify;
+pub mod warninglists;
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -39,6 +41,8 @@ use crate::AppState;
         (name = "groups", description = "Adversaries, campaigns, malware, tools, vulnerabilities, reports"),
         (name = "associations", description = "Relationships between objects"),
         (name = "sightings", description = "Indicators seen by organizations"),
+        (name = "matching", description = "Values and records against indicators, constituency and warninglists"),
+        (name = "warninglists", description = "Known-benign lists (MISP warninglists)"),
         (name = "audit", description = "Who changed what"),
         (name = "notifications", description = "Notifications sent to organizations, and the rules that decide them"),
         (name = "enrichment", description = "Shodan, Censys, GeoIP, RDAP, DNSBL and DNS lookups, cached"),
@@ -103,5 +107,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(feeds::search_listings))
         .routes(routes!(import::import))
         .routes(routes!(extraction::extract_text))
+        .routes(routes!(matching::match_values))
+        .routes(routes!(matching::constituency))
+        .routes(routes!(warninglists::list_warninglists, warninglists::import_warninglist))
         .routes(routes!(health::openapi_document))
 }

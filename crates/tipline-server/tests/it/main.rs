@@ -6,6 +6,7 @@ mod bad_input;
 mod enrich;
 mod extraction;
 mod feeds;
+mod matching;
 mod notify;
 mod support;
 mod tour;

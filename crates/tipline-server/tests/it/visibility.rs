@@ -1,6 +1,6 @@
 //! Property test of tenant isolation and TLP: random organizations, communities,
 //! memberships, subscriptions and objects with random owners, markings, shares and grants;
-//! for every principal, what the API returns (search, get, owners, associations,
+//! for every principal, what the API returns (search, get, owners, match, associations,
 //! neighbourhood) is exactly what `tipline_model::visibility::is_visible` allows.
 
 use std::collections::{BTreeSet, HashMap};
@@ -340,6 +340,19 @@ async fn check(app: &TestApp, world: &World) -> Result<(), TestCaseError> {
             let expected =
                 world.indicators.iter().filter(|(o, v)| *v == value && sees(o)).map(|(o, _)| &o.id);
             prop_assert_eq!(ids(&reply.body, "indicator_id"), set(expected), "owners of {}", value);
+        }
+        // The shared matching index holds every indicator; match results must not.
+        let reply = app.post("/api/v1/match", token, serde_json::json!({ "values": VALUES })).await;
+        prop_assert_eq!(reply.status, StatusCode::OK, "match: {:?}", reply);
+        for (n, value) in VALUES.iter().enumerate() {
+            let expected =
+                world.indicators.iter().filter(|(o, v)| v == value && sees(o)).map(|(o, _)| &o.id);
+            prop_assert_eq!(
+                ids(&reply.body["results"][n]["hits"], "indicator_id"),
+                set(expected),
+                "match of {}",
+                value
+            );
         }
         for (association, _, _) in &world.associations {
             let reply = app.get(&format!("/api/v1/associations/{}", association.id), token).await;

@@ -14,11 +14,13 @@ pub mod import;
 mod import_misp;
 mod indicator;
 mod init;
+mod matching;
 mod notify;
 mod org;
 mod serve;
 mod token;
 mod user;
+mod warninglist;
 
 use std::collections::HashMap;
 
@@ -57,6 +59,8 @@ pub async fn run(command: Command, context: &Context) -> anyhow::Result<()> {
         Command::Feed(command) => feed::run(context, command).await,
         Command::Import(args) => import::run(context, args).await,
         Command::Extract(args) => extract::run(context, args).await,
+        Command::Match(args) => matching::run(context, args).await,
+        Command::Warninglist(command) => warninglist::run(context, command).await,
     }
 }
 

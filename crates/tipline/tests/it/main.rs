@@ -8,6 +8,7 @@ mod enrich;
 mod extract;
 mod feeds;
 mod init;
+mod matching;
 mod notify;
 mod serve;
 mod support;
